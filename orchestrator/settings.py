@@ -1,0 +1,52 @@
+"""Where things live and which services to use; the only module that reads the environment.
+
+Embedded defaults: a workspace folder (`./.orchestrator`) holding the MLflow SQLite store,
+artifacts and Parquet results, and a Ray instance started in process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore", frozen=True)
+
+    workspace: Path = Field(Path(".orchestrator"), description="local folder for all state")
+    artifact_root: str | None = Field(
+        None, description="file:// or s3:// root for checkpoints, masks and Parquet"
+    )
+    ray_address: str | None = Field(
+        None,
+        validation_alias=AliasChoices("RAY_ADDRESS", "ORCHESTRATOR_RAY_ADDRESS"),
+        description="existing Ray cluster; unset starts Ray in process",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None,
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "ORCHESTRATOR_MLFLOW_TRACKING_URI"),
+        description="MLflow store or server; unset uses a SQLite file in the workspace",
+    )
+    dashboard_host: str = Field("127.0.0.1", description="Ray dashboard bind address")
+    dashboard_port: int = Field(8265, ge=0, le=65535)
+    include_dashboard: bool = True
+    num_cpus: int | None = Field(None, gt=0, description="CPUs of an in-process Ray")
+    num_gpus: float | None = Field(None, ge=0, description="GPUs an in-process Ray declares")
+
+    def resolved(self) -> Settings:
+        """The same settings with every default made explicit and absolute."""
+        workspace = self.workspace.expanduser().resolve()
+        return self.model_copy(
+            update={
+                "workspace": workspace,
+                "artifact_root": self.artifact_root or (workspace / "artifacts").as_uri(),
+                "mlflow_tracking_uri": self.mlflow_tracking_uri
+                or f"sqlite:///{workspace / 'mlflow.db'}",
+            }
+        )
+
+
+def load_settings() -> Settings:
+    return Settings().resolved()

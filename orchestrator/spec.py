@@ -1,0 +1,241 @@
+"""The sweep spec: pydantic models for everything a sweep file may say.
+
+A sweep has a name and experiments; an experiment names a task and a model (validated
+against the registries), base training, mask fitting, a grid whose keys are dotted field
+paths (seeds included) expanded to their cross product, and resources per job kind.
+"""
+
+from __future__ import annotations
+
+import itertools
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializeAsAny,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from orchestrator.errors import SpecError
+from orchestrator.sweepfile import find_sweep_file, load_sweep_document, locate
+from workloads.fit import MaskFitConfig
+from workloads.registry import MODELS, TASKS
+from workloads.train import TrainingConfig
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def _tagged_union(registry: dict[str, type[BaseModel]], what: str) -> Any:
+    def tag_of(value: Any) -> str | None:
+        name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
+        return name if name in registry else None
+
+    members = tuple(Annotated[cls, Tag(name)] for name, cls in registry.items())
+    return Annotated[
+        Union[members],  # noqa: UP007 - built from the registry at import time
+        Discriminator(
+            tag_of,
+            custom_error_type=f"unknown_{what}",
+            custom_error_message=f"unknown or missing {what} name; valid: {', '.join(registry)}",
+        ),
+    ]
+
+
+TaskSpec = SerializeAsAny[_tagged_union(TASKS, "task")]
+ModelSpec = SerializeAsAny[_tagged_union(MODELS, "model")]
+
+
+class Resources(BaseModel):
+    """What one job of a kind asks Ray for; GPU fractions pack several jobs per GPU."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cpus: float = Field(1.0, gt=0)
+    gpus: float = Field(0.0, ge=0)
+    memory_mb: int | None = Field(None, gt=0)
+    custom: dict[str, float] = Field(default_factory=dict, description="custom Ray resources")
+
+    @field_validator("gpus")
+    @classmethod
+    def _whole_or_fraction(cls, value: float) -> float:
+        if value > 1 and value != int(value):
+            raise ValueError("more than one GPU must be a whole number")
+        return value
+
+
+class ResourcesByKind(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    train: Resources = Resources()
+    fit: Resources = Resources()
+    evaluate: Resources = Resources()
+
+
+class EvaluationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    batch_size: int = Field(1024, gt=0)
+
+
+class ExperimentSpec(BaseModel):
+    """One experiment: a task, a model, how to train it and which masks to fit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=NAME_PATTERN)
+    task: TaskSpec
+    model: ModelSpec
+    training: TrainingConfig = TrainingConfig()
+    mask_fit: MaskFitConfig = MaskFitConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    seed: int = Field(0, description="base-model seed; every random stream derives from it")
+    mask_seed: int | None = Field(None, description="seed of the mask fits; null = seed")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="dotted field -> values; cross product of all"
+    )
+    resources: ResourcesByKind = ResourcesByKind()
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_is_well_formed(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in grid.items():
+            if not values:
+                raise ValueError(f"grid entry {key!r} is empty: give at least one value")
+            head = key.split(".")[0]
+            if head in ("grid", "name") or head not in cls.model_fields:
+                valid = sorted(set(cls.model_fields) - {"grid", "name"})
+                raise ValueError(
+                    f"grid key {key!r} is not a field; valid roots: {', '.join(valid)}"
+                )
+        return grid
+
+    @model_validator(mode="after")
+    def _targets_exist(self) -> ExperimentSpec:
+        valid = task_target_functions(self.task)
+        for target in self.mask_fit.target_functions or []:
+            if target not in valid:
+                raise ValueError(
+                    f"mask_fit.target_functions: unknown target function {target!r} for task "
+                    f"{self.task.name!r}; valid: {', '.join(valid)}"
+                )
+        return self
+
+    def target_functions(self) -> list[str]:
+        return list(self.mask_fit.target_functions or task_target_functions(self.task))
+
+    def grid_points(self) -> list[dict[str, Any]]:
+        keys = list(self.grid)
+        return [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*self.grid.values())
+        ]
+
+
+def task_target_functions(task: BaseModel) -> tuple[str, ...]:
+    """A task's target functions, read from its config without generating its data."""
+    return tuple(task.target_functions())
+
+
+class SweepSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=NAME_PATTERN, description="names the MLflow experiment and results")
+    description: str = ""
+    experiments: list[ExperimentSpec] = Field(min_length=1)
+
+    @field_validator("experiments")
+    @classmethod
+    def _unique_names(cls, experiments: list[ExperimentSpec]) -> list[ExperimentSpec]:
+        names = [e.name for e in experiments]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"experiment names must be unique; repeated: {', '.join(duplicates)}")
+        return experiments
+
+
+def apply_grid_point(experiment: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the experiment's data with each dotted field set to the point's value."""
+    data = {**experiment, "grid": {}}
+    for key, value in point.items():
+        parts = key.split(".")
+        target = data
+        for part in parts[:-1]:
+            child = target.get(part)
+            child = dict(child) if isinstance(child, dict) else {}
+            target[part] = child
+            target = child
+        target[parts[-1]] = value
+    return data
+
+
+def load_sweep(name: str | Path) -> SweepSpec:
+    """Find, read and validate a sweep file, grid points included; errors name file and line."""
+    path = find_sweep_file(name)
+    data, locations = load_sweep_document(path)
+    try:
+        sweep = SweepSpec.model_validate(data)
+    except ValidationError as error:
+        raise _spec_error(error, data, locations, str(path)) from None
+    for index, experiment in enumerate(sweep.experiments):
+        raw = data["experiments"][index]
+        for point in experiment.grid_points():
+            try:
+                ExperimentSpec.model_validate(apply_grid_point(raw, point))
+            except ValidationError as error:
+                first = error.errors()[0]
+                loc = first["loc"]
+                key = next(
+                    (k for k in point if tuple(k.split(".")) == tuple(loc[: len(k.split("."))])),
+                    None,
+                )
+                (file, line), _ = locate(
+                    data, locations, ("experiments", index, "grid", key or ""), str(path)
+                )
+                field = f"experiments[{index}].grid.{key}" if key else f"experiments[{index}].grid"
+                raise SpecError(
+                    file, line, field, f"value {point.get(key)!r}: {first['msg']}"
+                ) from None
+    return sweep
+
+
+def _spec_error(error: ValidationError, data: Any, locations: dict, default_file: str) -> SpecError:
+    first = error.errors()[0]
+    (file, line), field = locate(data, locations, tuple(first["loc"]), default_file)
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = f"unknown field; {_valid_fields_hint(data, first['loc'])}"
+    return SpecError(file, line, field, message)
+
+
+def _valid_fields_hint(data: Any, loc: tuple[Any, ...]) -> str:
+    """Name the fields the model at `loc` accepts, like submitit does for unknown keys."""
+    model: Any = SweepSpec
+    current = data
+    for part in loc[:-1]:
+        if isinstance(current, list) and isinstance(part, int) and part < len(current):
+            current = current[part]
+        elif (
+            isinstance(current, dict)
+            and part in current
+            and part in getattr(model, "model_fields", {})
+        ):
+            annotation = model.model_fields[part].annotation
+            current = current[part]
+            model = _model_for(part, annotation, current)
+    fields = getattr(model, "model_fields", {})
+    return f"valid fields: {', '.join(fields)}" if fields else "remove it"
+
+
+def _model_for(field: str, annotation: Any, value: Any) -> Any:
+    name = value.get("name") if isinstance(value, dict) else None
+    if field == "task":
+        return TASKS.get(name)
+    if field == "model":
+        return MODELS.get(name)
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None

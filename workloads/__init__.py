@@ -1,0 +1,1 @@
+"""The science: data sets, models, masks, training and evaluation. Pure torch, no services."""

@@ -1,0 +1,1 @@
+"""One module per data set; each registers its config class in `workloads.registry`."""

@@ -1,0 +1,149 @@
+"""Mask fitting: learn which frozen weights a target function needs (paper section 3).
+
+Per step: sample a batch of B examples of the target function, split it into K equal
+slices, sample K binary masks (one per slice), run the frozen network with each mask on
+its slice, and minimise task loss + beta * sum(logits) / B with Adam on the logits only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from torch import nn
+
+from workloads.data.base import Task, check_target, sample_batch, slice_batch
+from workloads.masking import (
+    Params,
+    call_with,
+    final_mask,
+    initial_logits,
+    maskable_parameter_names,
+    sample_masks,
+)
+from workloads.train import MetricsCallback
+
+
+class MaskFitConfig(BaseModel):
+    """One mask fit's settings; defaults are the paper's add/mul values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    target_functions: list[str] | None = Field(
+        None, description="targets to fit a mask for; null = all of the task's, control first"
+    )
+    steps: int = Field(20_000, gt=0)
+    batch_size: int = Field(128, gt=0, description="mask batch size B")
+    learning_rate: float = Field(1e-2, gt=0)
+    regularization_weight: float = Field(1e-4, ge=0, description="beta: loss += beta*sum(l)/B")
+    mask_samples_per_step: int = Field(4, gt=0, description="K, each on its own batch slice")
+    initial_keep_probability: float = Field(
+        0.9, gt=0, lt=1, description="sigmoid of the initial logits (official code: 0.88)"
+    )
+    mask_biases: bool = False
+    grad_clip: float | None = Field(1.0, gt=0, description="global norm over the logits")
+    log_every: int = Field(100, gt=0)
+
+    @model_validator(mode="after")
+    def _slices_are_equal(self) -> MaskFitConfig:
+        if self.batch_size % self.mask_samples_per_step:
+            raise ValueError(
+                f"batch_size {self.batch_size} must be a multiple of "
+                f"mask_samples_per_step {self.mask_samples_per_step} (one equal slice per sample)"
+            )
+        return self
+
+
+@dataclass
+class FitOutcome:
+    logits: Params
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """Eval mode (dropout off, BatchNorm on running statistics) and no weight gradients."""
+    model.eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return model
+
+
+def masked_step_loss(
+    model: nn.Module,
+    frozen: Params,
+    masks: dict[str, torch.Tensor],
+    task: Task,
+    batch: dict[str, torch.Tensor],
+    samples: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean task loss and per-example correctness with mask sample k on batch slice k."""
+    size = next(iter(batch.values())).shape[0] // samples
+    losses, correct = [], []
+    for k in range(samples):
+        params = dict(frozen)
+        for name, mask in masks.items():
+            params[name] = frozen[name] * mask[k]
+        result = task.step(
+            call_with(model, params), slice_batch(batch, k * size, (k + 1) * size), train=True
+        )
+        losses.append(result.loss)
+        correct.append(result.correct)
+    return torch.stack(losses).mean(), torch.cat(correct)
+
+
+def fit_mask(
+    model: nn.Module,
+    task: Task,
+    target: str,
+    config: MaskFitConfig,
+    seed: int,
+    on_metrics: MetricsCallback | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> FitOutcome:
+    """Fit one mask for `target` on the frozen `model`; the model is left unchanged."""
+    check_target(task, target)
+    freeze(model)
+    generator = torch.Generator().manual_seed(seed)
+    examples = task.train_examples(target)
+    names = maskable_parameter_names(model, config.mask_biases)
+    logits = initial_logits(model, names, config.initial_keep_probability)
+    frozen = {name: p.detach() for name, p in model.named_parameters()}
+    optimizer = torch.optim.Adam(list(logits.values()), lr=config.learning_rate)
+    outcome = FitOutcome(logits=logits)
+    for step in range(1, config.steps + 1):
+        batch = sample_batch(examples, config.batch_size, generator)
+        masks = sample_masks(logits, config.mask_samples_per_step, generator)
+        task_loss, correct = masked_step_loss(
+            model, frozen, masks, task, batch, config.mask_samples_per_step
+        )
+        regularization = sum(l.sum() for l in logits.values()) / config.batch_size
+        loss = task_loss + config.regularization_weight * regularization
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(list(logits.values()), config.grad_clip)
+        optimizer.step()
+        if step % config.log_every == 0 or step == config.steps:
+            point = fit_metrics(step, task_loss, loss, correct, logits)
+            outcome.history.append(point)
+            if on_metrics is not None:
+                on_metrics(step, point)
+        if on_step is not None:
+            on_step(step)
+    outcome.logits = {name: l.detach() for name, l in logits.items()}
+    return outcome
+
+
+def fit_metrics(
+    step: int, task_loss: torch.Tensor, loss: torch.Tensor, correct: torch.Tensor, logits: Params
+) -> dict[str, float]:
+    kept = sum(int(keep.sum()) for keep in final_mask(logits).values())
+    total = sum(l.numel() for l in logits.values())
+    return {
+        "step": float(step),
+        "loss": float(loss.detach()),
+        "task_loss": float(task_loss.detach()),
+        "batch_accuracy": float(correct.float().mean()),
+        "kept_fraction": kept / total,
+    }

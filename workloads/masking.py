@@ -1,0 +1,132 @@
+"""Differentiable binary weight masks on any `torch.nn.Module`, without porting it.
+
+A mask is one logit per masked weight. Training samples binary masks with the
+Gumbel-sigmoid and the straight-through estimator; the final mask keeps a weight iff its
+logit is positive. The masked network is run through `torch.func.functional_call`, which
+swaps `w` for `w * mask` for one call and leaves the module untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+Masks = dict[str, torch.Tensor]
+Params = dict[str, torch.Tensor]
+
+_NEVER_MASKED = (nn.Embedding, nn.EmbeddingBag)
+_NORMS = (nn.LayerNorm, nn.GroupNorm)
+_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+
+def maskable_parameter_names(model: nn.Module, mask_biases: bool) -> list[str]:
+    """The paper's mask filter, in definition (= depth) order.
+
+    Every weight matrix and conv kernel is masked; biases only when `mask_biases`;
+    LayerNorm gain and bias always; BatchNorm weight and bias only with `mask_biases`;
+    embeddings (and an output layer tied to one) never.
+    """
+    owner: dict[int, nn.Module] = {}
+    for module in model.modules():
+        for param in module.parameters(recurse=False):
+            owner.setdefault(id(param), module)
+    names = []
+    for name, param in model.named_parameters():  # tied parameters appear once
+        module = owner[id(param)]
+        leaf = name.rsplit(".", 1)[-1]
+        if isinstance(module, _NEVER_MASKED):
+            continue
+        if isinstance(module, _NORMS):
+            names.append(name)
+        elif isinstance(module, _BATCH_NORMS) or leaf.startswith("bias"):
+            if mask_biases:
+                names.append(name)
+        else:
+            names.append(name)
+    return names
+
+
+def logit_of(keep_probability: float) -> float:
+    if not 0.0 < keep_probability < 1.0:
+        raise ValueError(f"keep probability must be in (0, 1), got {keep_probability}")
+    return math.log(keep_probability / (1.0 - keep_probability))
+
+
+def initial_logits(model: nn.Module, names: list[str], keep_probability: float) -> Params:
+    params = dict(model.named_parameters())
+    value = logit_of(keep_probability)
+    return {
+        name: torch.full_like(params[name], value, requires_grad=True).detach().requires_grad_()
+        for name in names
+    }
+
+
+def sample_masks(
+    logits: Mapping[str, torch.Tensor], samples: int, generator: torch.Generator, tau: float = 1.0
+) -> Masks:
+    """K straight-through Gumbel-sigmoid samples per logit tensor: [K, *shape] each.
+
+    The paper's noise, the difference of two Gumbel variables, is a standard logistic
+    variable; we draw it from one uniform as log(u) - log(1 - u). Forward values are 0/1
+    (s > 0.5), gradients are those of s = sigmoid((l + noise) / tau).
+    """
+    masks = {}
+    for name, logit in logits.items():
+        uniform = torch.rand((samples, *logit.shape), generator=generator, device=logit.device)
+        uniform = uniform.clamp_(1e-10, 1.0 - 1e-7)
+        noise = torch.log(uniform) - torch.log1p(-uniform)
+        soft = torch.sigmoid((logit + noise) / tau)
+        hard = (soft > 0.5).to(soft.dtype)
+        masks[name] = soft + (hard - soft).detach()
+    return masks
+
+
+def final_mask(logits: Mapping[str, torch.Tensor]) -> Masks:
+    """The deterministic mask every evaluation uses: keep iff logit > 0."""
+    return {name: (logit > 0).detach() for name, logit in logits.items()}
+
+
+def invert(mask: Mapping[str, torch.Tensor]) -> Masks:
+    """Remove what the mask keeps, keep what it removes (on every masked tensor)."""
+    return {name: ~keep for name, keep in mask.items()}
+
+
+def masked_parameters(model: nn.Module, mask: Mapping[str, torch.Tensor]) -> Params:
+    """The model's parameters with each masked tensor multiplied by its mask."""
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    for name, keep in mask.items():
+        params[name] = params[name] * keep.to(params[name].dtype)
+    return params
+
+
+def call_with(model: nn.Module, params: Mapping[str, torch.Tensor]):
+    """A callable that runs `model` with `params` swapped in (buffers kept)."""
+
+    def call(*args, **kwargs):
+        return functional_call(model, dict(params), args, kwargs, strict=False)
+
+    return call
+
+
+def layer_counts(mask: Mapping[str, torch.Tensor]) -> dict[str, tuple[int, int]]:
+    """Per masked tensor: (weights kept, weights in the tensor)."""
+    return {name: (int(keep.sum()), keep.numel()) for name, keep in mask.items()}
+
+
+def overlap_counts(
+    mask_a: Mapping[str, torch.Tensor], mask_b: Mapping[str, torch.Tensor]
+) -> dict[str, dict[str, int]]:
+    """Per masked tensor: kept by A, kept by B, kept by both, total."""
+    return {
+        name: {
+            "kept_a": int(mask_a[name].sum()),
+            "kept_b": int(mask_b[name].sum()),
+            "both": int((mask_a[name] & mask_b[name]).sum()),
+            "total": mask_a[name].numel(),
+        }
+        for name in mask_a
+    }

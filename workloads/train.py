@@ -1,0 +1,72 @@
+"""Base-model training: the ordinary supervised loop the paper uses before masking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from workloads.data.base import Task, sample_batch
+from workloads.masking import call_with
+
+MetricsCallback = Callable[[int, dict[str, float]], None]
+
+
+class TrainingConfig(BaseModel):
+    """Base training (paper: Adam 1e-3, batch 128, clip 1.0, no weight decay or schedule)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    steps: int = Field(20_000, gt=0)
+    batch_size: int = Field(128, gt=0)
+    optimizer: Literal["adam", "sgd"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0)
+    grad_clip: float | None = Field(1.0, gt=0, description="global norm; null disables")
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float = Field(0.9, ge=0, description="SGD only")
+    log_every: int = Field(100, gt=0, description="steps between metric points")
+
+
+def make_optimizer(config: TrainingConfig, params) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    return torch.optim.SGD(
+        params, lr=config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay
+    )
+
+
+def train_model(
+    model: nn.Module,
+    task: Task,
+    config: TrainingConfig,
+    seed: int,
+    on_metrics: MetricsCallback | None = None,
+) -> list[dict[str, float]]:
+    """Train `model` in place on the task's control target; returns the metric history."""
+    generator = torch.Generator().manual_seed(seed)
+    examples = task.train_examples(task.target_functions[0])
+    optimizer = make_optimizer(config, model.parameters())
+    call = call_with(model, dict(model.named_parameters()))
+    history: list[dict[str, float]] = []
+    model.train()
+    for step in range(1, config.steps + 1):
+        batch = sample_batch(examples, config.batch_size, generator)
+        result = task.step(call, batch, train=True)
+        optimizer.zero_grad(set_to_none=True)
+        result.loss.backward()
+        if config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        if step % config.log_every == 0 or step == config.steps:
+            point = {
+                "step": float(step),
+                "loss": float(result.loss.detach()),
+                "batch_accuracy": float(result.correct.float().mean()),
+            }
+            history.append(point)
+            if on_metrics is not None:
+                on_metrics(step, point)
+    model.eval()
+    return history
