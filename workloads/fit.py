@@ -117,7 +117,7 @@ def fit_mask(
         task_loss, correct = masked_step_loss(
             model, frozen, masks, task, batch, config.mask_samples_per_step
         )
-        regularization = sum(l.sum() for l in logits.values()) / config.batch_size
+        regularization = sum(logit.sum() for logit in logits.values()) / config.batch_size
         loss = task_loss + config.regularization_weight * regularization
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -131,7 +131,7 @@ def fit_mask(
                 on_metrics(step, point)
         if on_step is not None:
             on_step(step)
-    outcome.logits = {name: l.detach() for name, l in logits.items()}
+    outcome.logits = {name: logit.detach() for name, logit in logits.items()}
     return outcome
 
 
@@ -139,7 +139,7 @@ def fit_metrics(
     step: int, task_loss: torch.Tensor, loss: torch.Tensor, correct: torch.Tensor, logits: Params
 ) -> dict[str, float]:
     kept = sum(int(keep.sum()) for keep in final_mask(logits).values())
-    total = sum(l.numel() for l in logits.values())
+    total = sum(logit.numel() for logit in logits.values())
     return {
         "step": float(step),
         "loss": float(loss.detach()),
