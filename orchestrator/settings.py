@@ -6,6 +6,7 @@ artifacts and Parquet results, and a Ray instance started in process.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -50,3 +51,9 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     return Settings().resolved()
+
+
+def worker_environment() -> dict[str, str]:
+    """Settings and service endpoints/credentials that Ray workers need, passed explicitly."""
+    prefixes = ("ORCHESTRATOR_", "AWS_", "MLFLOW_", "OMP_NUM_THREADS")
+    return {name: value for name, value in os.environ.items() if name.startswith(prefixes)}

@@ -65,24 +65,47 @@ def initial_logits(model: nn.Module, names: list[str], keep_probability: float) 
     }
 
 
+class _GumbelSigmoidStraightThrough(torch.autograd.Function):
+    """Binary forward, sigmoid-derivative backward, for noise given as uniforms.
+
+    With logistic noise n = logit(u), s = sigmoid(l + n) = p*u / (p*u + (1-p)*(1-u)) where
+    p = sigmoid(l): one sigmoid per logit instead of a log, log and sigmoid per sample.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+        keep = torch.sigmoid(logits)  # [*shape]
+        kept_part = keep * uniform  # [K, *shape]
+        soft = kept_part / (kept_part + (1.0 - keep) * (1.0 - uniform))
+        ctx.save_for_backward(soft)
+        return (soft > 0.5).to(logits.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor):
+        (soft,) = ctx.saved_tensors
+        return (grad_output * soft * (1.0 - soft)).sum(0), None
+
+
 def sample_masks(
-    logits: Mapping[str, torch.Tensor], samples: int, generator: torch.Generator, tau: float = 1.0
+    logits: Mapping[str, torch.Tensor], samples: int, generator: torch.Generator
 ) -> Masks:
-    """K straight-through Gumbel-sigmoid samples per logit tensor: [K, *shape] each.
+    """K straight-through Gumbel-sigmoid samples per logit tensor: [K, *shape] each (tau = 1).
 
     The paper's noise, the difference of two Gumbel variables, is a standard logistic
-    variable; we draw it from one uniform as log(u) - log(1 - u). Forward values are 0/1
-    (s > 0.5), gradients are those of s = sigmoid((l + noise) / tau).
+    variable; we use logit(u) for one uniform u, the same distribution. Forward values are
+    0/1 (s > 0.5), gradients those of s = sigmoid(l + noise).
     """
     masks = {}
     for name, logit in logits.items():
         uniform = torch.rand((samples, *logit.shape), generator=generator, device=logit.device)
-        uniform = uniform.clamp_(1e-10, 1.0 - 1e-7)
-        noise = torch.log(uniform) - torch.log1p(-uniform)
-        soft = torch.sigmoid((logit + noise) / tau)
-        hard = (soft > 0.5).to(soft.dtype)
-        masks[name] = soft + (hard - soft).detach()
+        masks[name] = _GumbelSigmoidStraightThrough.apply(logit, uniform.clamp_(1e-10, 1.0 - 1e-7))
     return masks
+
+
+def reference_sample(logit: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+    """The textbook straight-through Gumbel-sigmoid for the same uniforms (used by tests)."""
+    soft = torch.sigmoid(logit + torch.log(uniform) - torch.log1p(-uniform))
+    return soft + ((soft > 0.5).to(soft.dtype) - soft).detach()
 
 
 def final_mask(logits: Mapping[str, torch.Tensor]) -> Masks:

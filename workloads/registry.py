@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from workloads.data.addmul import AddMulConfig
 from workloads.data.base import TaskConfig
+from workloads.data.cifar10 import Cifar10Config
+from workloads.data.permuted_mnist import PermutedMnistConfig
 from workloads.models.base import ModelConfig
+from workloads.models.cnn import SimpleCnnConfig
 from workloads.models.fnn import FeedforwardConfig
+from workloads.models.resnet import ResNetConfig
 
 TASKS: dict[str, type[TaskConfig]] = {}
 MODELS: dict[str, type[ModelConfig]] = {}
 
 TASKS["addmul"] = AddMulConfig
+TASKS["cifar10"] = Cifar10Config
+TASKS["permuted_mnist"] = PermutedMnistConfig
 
 MODELS["fnn"] = FeedforwardConfig
+MODELS["simple_cnn"] = SimpleCnnConfig
+MODELS["resnet"] = ResNetConfig

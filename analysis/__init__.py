@@ -1,0 +1,1 @@
+"""Statistics, figures and the report, computed from the Parquet result tables."""

@@ -1,0 +1,75 @@
+"""Figures as PNG (matplotlib, no LaTeX), sized to read in print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+COLORS = {"only_a": "#4C72B0", "both": "#8C8C8C", "only_b": "#DD8452"}
+
+
+def sharing_bars(sharing: pd.DataFrame, name_a: str, name_b: str, title: str, path: Path) -> Path:
+    """Per layer, stacked: only A, both, only B (shares of the weights either mask keeps)."""
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(sharing) + 2), 3.6))
+    x = range(len(sharing))
+    bottom = [0.0] * len(sharing)
+    for column, label in (
+        ("only_a", f"only {name_a}"),
+        ("both", "both"),
+        ("only_b", f"only {name_b}"),
+    ):
+        values = (sharing[f"{column}_mean"] * 100).tolist()
+        ax.bar(x, values, bottom=bottom, color=COLORS[column], label=label, width=0.7)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_xticks(
+        list(x), [short_layer(name) for name in sharing["layer"]], rotation=30, ha="right"
+    )
+    ax.set_ylabel("share of kept weights (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def accuracy_bars(summary: pd.DataFrame, title: str, path: Path) -> Path:
+    """Grouped bars: each condition (base, mask, not-mask) on each evaluated function."""
+    conditions = list(dict.fromkeys(summary["condition"]))
+    functions = list(dict.fromkeys(summary["evaluated_function"]))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(conditions) + 2), 3.6))
+    width = 0.8 / len(functions)
+    for index, function in enumerate(functions):
+        part = (
+            summary[summary["evaluated_function"] == function]
+            .set_index("condition")
+            .reindex(conditions)
+        )
+        positions = [c + (index - (len(functions) - 1) / 2) * width for c in range(len(conditions))]
+        ax.bar(
+            positions,
+            part["mean"] * 100,
+            width,
+            yerr=(part["std"].fillna(0) * 100),
+            label=f"on {function}",
+            capsize=2,
+        )
+    ax.set_xticks(range(len(conditions)), conditions)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 105)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def short_layer(name: str) -> str:
+    return name.removesuffix(".weight")

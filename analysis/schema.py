@@ -1,0 +1,122 @@
+"""The Parquet tables: the contract between the orchestrator (writer) and analysis (reader).
+
+One pydantic model per table row; the Arrow schema is derived from it, so a column is
+declared once. Every table has `sweep`, `experiment` and `setting` (the grid point without
+seeds, as canonical JSON: statistics average over seeds within a setting).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import pyarrow as pa
+from pydantic import BaseModel
+
+
+class RunRow(BaseModel):
+    """`runs`: one row per job, its status and final metrics."""
+
+    sweep: str
+    job_id: str
+    kind: str
+    experiment: str
+    setting: str
+    seed: int
+    status: str  # done | failed
+    error: str | None = None
+    config_json: str
+    metrics_json: str = "{}"
+    node: str = ""
+    mlflow_run_id: str = ""
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    duration_s: float = 0.0
+
+
+class EvaluationRow(BaseModel):
+    """`evaluations`: (model or mask) x evaluated target function -> accuracy, loss."""
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str | None = None
+    mask_target: str | None = None  # the target function the mask was fitted for
+    mask_variant: str  # none | mask | inverted
+    evaluated_function: str
+    accuracy: float
+    loss: float
+    samples: int
+
+
+class MaskLayerRow(BaseModel):
+    """`mask_layers`: mask x masked tensor -> weights kept, weights in the tensor."""
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str
+    target_function: str
+    target_index: int  # position in the task's target functions; 0 = the control mask
+    layer: str
+    layer_index: int
+    kept: int
+    total: int
+
+
+class MaskOverlapRow(BaseModel):
+    """`mask_overlaps`: two masks of one base model x masked tensor -> intersection counts."""
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    function_a: str
+    function_b: str
+    layer: str
+    layer_index: int
+    kept_a: int
+    kept_b: int
+    both: int
+    total: int
+
+
+TABLES: dict[str, type[BaseModel]] = {
+    "runs": RunRow,
+    "evaluations": EvaluationRow,
+    "mask_layers": MaskLayerRow,
+    "mask_overlaps": MaskOverlapRow,
+}
+
+_ARROW_TYPES: dict[Any, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int64(),
+    float: pa.float64(),
+    bool: pa.bool_(),
+}
+
+
+def _arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        (inner,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _ARROW_TYPES[inner], True
+    return _ARROW_TYPES[annotation], False
+
+
+def arrow_schema(row_model: type[BaseModel]) -> pa.Schema:
+    fields = []
+    for name, field in row_model.model_fields.items():
+        data_type, nullable = _arrow_type(field.annotation)
+        fields.append(pa.field(name, data_type, nullable=nullable))
+    return pa.schema(fields)
+
+
+def to_arrow(table: str, rows: list[BaseModel]) -> pa.Table:
+    row_model = TABLES[table]
+    return pa.Table.from_pylist([row.model_dump() for row in rows], schema=arrow_schema(row_model))

@@ -1,0 +1,42 @@
+"""`orchestrator analyze`: Parquet tables -> report folder, logged to the sweep's MLflow run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.report import write_report
+from analysis.schema import TABLES
+from orchestrator.errors import UserError
+from orchestrator.results import read_table
+from orchestrator.settings import Settings
+from orchestrator.store import open_store
+from orchestrator.tracking import Tracker
+
+
+def load_tables(settings: Settings, sweep: str) -> dict[str, pd.DataFrame]:
+    store = open_store(settings.artifact_root)
+    return {name: read_table(store, sweep, name).to_pandas() for name in TABLES}
+
+
+def report_folder(settings: Settings, sweep: str) -> Path:
+    return settings.workspace / "reports" / sweep
+
+
+def analyze(settings: Settings, sweep: str) -> Path:
+    tables = load_tables(settings, sweep)
+    if tables["runs"].empty:
+        raise UserError(
+            f"sweep {sweep!r} has no results under {settings.artifact_root}; run `orchestrator submit` first"
+        )
+    out_dir = report_folder(settings, sweep)
+    files = write_report(tables, out_dir, sweep)
+    tracker = Tracker(settings.mlflow_tracking_uri)
+    parent = tracker.latest_submission(sweep)
+    if parent is not None:
+        for path in files:
+            tracker.log_artifact(
+                parent, path, f"report/{path.parent.relative_to(out_dir)}".rstrip("/.")
+            )
+    return out_dir / "report.md"

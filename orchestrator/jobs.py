@@ -1,0 +1,260 @@
+"""What one job does, wherever it runs: compute, then write store, MLflow and Parquet.
+
+Everything a job needs arrives as arguments (the job, the context, its dependencies'
+outcomes); everything it produces leaves through the store, MLflow and Parquet. A failing
+job is recorded as failed (error in MLflow and in `runs`) and returns instead of raising,
+so the rest of the sweep goes on; its dependents are marked failed without running.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel
+
+from analysis.schema import EvaluationRow, MaskLayerRow, MaskOverlapRow, RunRow
+from orchestrator.errors import StoreError
+from orchestrator.plan import Job, canonical
+from orchestrator.results import write_rows
+from orchestrator.settings import Settings
+from orchestrator.store import ArtifactStore, open_store
+from orchestrator.tracking import Tracker
+from workloads.checkpoint import CorruptTensorFile, tensors_from_bytes, tensors_to_bytes
+from workloads.evaluate import evaluate
+from workloads.fit import MaskFitConfig, fit_mask
+from workloads.masking import final_mask, invert, layer_counts, overlap_counts
+from workloads.registry import MODELS, TASKS
+from workloads.train import TrainingConfig, train_model
+
+
+class JobContext(BaseModel):
+    settings: Settings
+    experiment_id: str
+    parent_run_id: str
+
+
+class JobOutcome(BaseModel):
+    job_id: str
+    kind: str
+    status: Literal["done", "failed"]
+    error: str | None = None
+    metrics: dict[str, float] = {}
+    node: str = ""
+    duration_s: float = 0.0
+
+
+def artifact_key(job: Job, name: str) -> str:
+    return f"{job.sweep}/jobs/{job.id}/{name}"
+
+
+def build_task(config: dict[str, Any]):
+    return TASKS[config["name"]].model_validate(config).build()
+
+
+def build_model(config: dict[str, Any], task, seed: int) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return MODELS[config["name"]].model_validate(config).build(task)
+
+
+def load_tensors(store: ArtifactStore, key: str) -> dict[str, torch.Tensor]:
+    try:
+        return tensors_from_bytes(store.get_bytes(key))
+    except CorruptTensorFile as error:
+        raise StoreError(f"{store.uri(key)}: {error}; delete it to recompute") from None
+
+
+def save_tensors(
+    store: ArtifactStore, tracker: Tracker, run_id: str, key: str, tensors: dict[str, torch.Tensor]
+) -> None:
+    data = tensors_to_bytes(tensors)
+    store.put_bytes(key, data)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / key.rsplit("/", 1)[-1]
+        path.write_bytes(data)
+        tracker.log_artifact(run_id, path)
+
+
+def load_base_model(store: ArtifactStore, job: Job, task) -> torch.nn.Module:
+    train_job_id = job.config["train_job"]
+    model = build_model(job.config["model"], task, seed=0)
+    state = load_tensors(store, f"{job.sweep}/jobs/{train_job_id}/model.safetensors")
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def run_train(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
+    task = build_task(job.config["task"])
+    model = build_model(job.config["model"], task, job.config["seed"])
+    history = train_model(
+        model, task, TrainingConfig.model_validate(job.config["training"]), job.config["seed"]
+    )
+    tracker.log_history(run_id, history)
+    save_tensors(store, tracker, run_id, artifact_key(job, "model.safetensors"), model.state_dict())
+    return {f"final_{k}": v for k, v in history[-1].items() if k != "step"}
+
+
+def run_fit(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
+    task = build_task(job.config["task"])
+    model = load_base_model(store, job, task)
+    target = job.config["target_function"]
+    outcome = fit_mask(
+        model,
+        task,
+        target,
+        MaskFitConfig.model_validate(job.config["mask_fit"]),
+        job.config["seed"],
+    )
+    tracker.log_history(run_id, outcome.history)
+    save_tensors(store, tracker, run_id, artifact_key(job, "mask.safetensors"), outcome.logits)
+    rows = [
+        MaskLayerRow(
+            **_row_keys(job),
+            mask_job_id=job.id,
+            target_function=target,
+            target_index=task.target_functions.index(target),
+            layer=layer,
+            layer_index=index,
+            kept=kept,
+            total=total,
+        )
+        for index, (layer, (kept, total)) in enumerate(
+            layer_counts(final_mask(outcome.logits)).items()
+        )
+    ]
+    write_rows(store, job.sweep, "mask_layers", job.id, rows)
+    return {f"final_{k}": v for k, v in outcome.history[-1].items() if k != "step"}
+
+
+def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
+    task = build_task(job.config["task"])
+    model = load_base_model(store, job, task)
+    batch_size = job.config["evaluation"]["batch_size"]
+    fits: dict[str, str] = job.config["fit_jobs"]
+    masks = {
+        target: in_model_order(
+            model, final_mask(load_tensors(store, f"{job.sweep}/jobs/{fit_id}/mask.safetensors"))
+        )
+        for target, fit_id in fits.items()
+    }
+    keys = _row_keys(job)
+    rows: list[EvaluationRow] = []
+    for function in task.target_functions:
+        result = evaluate(model, task, function, batch_size=batch_size)
+        rows.append(
+            EvaluationRow(
+                **keys, mask_variant="none", evaluated_function=function, **result.model_dump()
+            )
+        )
+        for target, mask in masks.items():
+            for variant, applied in (("mask", mask), ("inverted", invert(mask))):
+                result = evaluate(model, task, function, applied, batch_size=batch_size)
+                rows.append(
+                    EvaluationRow(
+                        **keys,
+                        mask_job_id=fits[target],
+                        mask_target=target,
+                        mask_variant=variant,
+                        evaluated_function=function,
+                        **result.model_dump(),
+                    )
+                )
+    overlaps = [
+        MaskOverlapRow(**keys, function_a=a, function_b=b, layer=layer, layer_index=index, **counts)
+        for a, b in itertools.combinations(masks, 2)
+        for index, (layer, counts) in enumerate(overlap_counts(masks[a], masks[b]).items())
+    ]
+    write_rows(store, job.sweep, "evaluations", job.id, rows)
+    write_rows(store, job.sweep, "mask_overlaps", job.id, overlaps)
+    metrics = {
+        f"accuracy.{row.mask_variant}.{row.mask_target or 'base'}.on.{row.evaluated_function}": row.accuracy
+        for row in rows
+    }
+    tracker.log_metrics(run_id, metrics)
+    return metrics
+
+
+def in_model_order(
+    model: torch.nn.Module, tensors: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Stored tensors come back in file order; statistics list layers in depth order."""
+    return {name: tensors[name] for name, _ in model.named_parameters() if name in tensors}
+
+
+RUNNERS = {"train": run_train, "fit": run_fit, "evaluate": run_evaluate}
+
+
+def _row_keys(job: Job) -> dict[str, Any]:
+    train_job_id = job.id if job.kind == "train" else job.config["train_job"]
+    return {
+        "sweep": job.sweep,
+        "experiment": job.experiment,
+        "setting": job.setting,
+        "seed": job.seed,
+        "train_job_id": train_job_id,
+    }
+
+
+def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> JobOutcome:
+    """Run one job and record it everywhere; never raises for a job's own failure."""
+    started = time.time()
+    store = open_store(context.settings.artifact_root)
+    tracker = Tracker(context.settings.mlflow_tracking_uri)
+    run_id = tracker.start_job_run(context.experiment_id, context.parent_run_id, job)
+    node = socket.gethostname()
+    error, metrics = None, {}
+    try:
+        failed = [d.job_id for d in dependencies if d.status != "done"]
+        if failed:
+            raise RuntimeError(f"dependency failed: {', '.join(failed)}")
+        torch.set_num_threads(max(1, int(job.resources.cpus)))
+        metrics = RUNNERS[job.kind](job, store, tracker, run_id)
+    except Exception as exc:  # a job's failure is data: recorded, reported, never fatal
+        error = f"{type(exc).__name__}: {exc}"
+        tracker.set_tags(
+            run_id, {"error": error[:5000], "traceback": traceback.format_exc()[-5000:]}
+        )
+    finished = time.time()
+    status = "failed" if error else "done"
+    write_rows(
+        store,
+        job.sweep,
+        "runs",
+        job.id,
+        [
+            RunRow(
+                sweep=job.sweep,
+                job_id=job.id,
+                kind=job.kind,
+                experiment=job.experiment,
+                setting=job.setting,
+                seed=job.seed,
+                status=status,
+                error=error,
+                config_json=canonical(job.config),
+                metrics_json=json.dumps(metrics),
+                node=node,
+                mlflow_run_id=run_id,
+                started_at=started,
+                finished_at=finished,
+                duration_s=finished - started,
+            )
+        ],
+    )
+    tracker.finish(run_id, failed=error is not None)
+    return JobOutcome(
+        job_id=job.id,
+        kind=job.kind,
+        status=status,
+        error=error,
+        metrics=metrics,
+        node=node,
+        duration_s=finished - started,
+    )

@@ -1,0 +1,134 @@
+"""Executors: Ray for real sweeps, an in-process one for debugging and fast tests.
+
+Both take jobs in dependency order and the outcomes of jobs finished earlier, and call
+`on_outcome` as each job ends. The Ray executor submits every job at once with its
+dependencies' ObjectRefs as arguments, so a mask fit starts as soon as its own base model
+is trained, not after all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from orchestrator.errors import UserError
+from orchestrator.jobs import JobContext, JobOutcome, execute_job
+from orchestrator.plan import Job
+from orchestrator.settings import Settings, worker_environment
+
+OutcomeCallback = Callable[[Job, JobOutcome], None]
+
+
+def _dependency_values(job: Job, known: dict[str, object]) -> list[object]:
+    return [known[dependency] for dependency in job.depends_on]
+
+
+class LocalExecutor:
+    """Runs jobs one after another in this process (like submitit's DebugExecutor)."""
+
+    dashboard_url: str | None = None
+
+    def run(
+        self,
+        jobs: list[Job],
+        context: JobContext,
+        finished: dict[str, JobOutcome],
+        on_outcome: OutcomeCallback,
+    ) -> dict[str, JobOutcome]:
+        outcomes: dict[str, object] = dict(finished)
+        for job in jobs:
+            outcome = execute_job(job, context, *_dependency_values(job, outcomes))
+            outcomes[job.id] = outcome
+            on_outcome(job, outcome)
+        return {job.id: outcomes[job.id] for job in jobs}  # type: ignore[misc]
+
+    def close(self) -> None:
+        pass
+
+
+class RayExecutor:
+    """One Ray task per job, with the resources its spec asks for; retried if a worker dies."""
+
+    def __init__(self, settings: Settings, max_retries: int = 3) -> None:
+        import ray
+
+        self.ray = ray
+        self.max_retries = max_retries
+        self.started_here = False
+        if not ray.is_initialized():
+            if settings.ray_address:
+                context = ray.init(address=settings.ray_address, log_to_driver=False)
+            else:
+                context = ray.init(
+                    num_cpus=settings.num_cpus,
+                    num_gpus=settings.num_gpus,
+                    include_dashboard=settings.include_dashboard,
+                    dashboard_host=settings.dashboard_host,
+                    dashboard_port=settings.dashboard_port,
+                    log_to_driver=False,
+                    runtime_env={"env_vars": worker_environment()},
+                )
+                self.started_here = True
+            self.dashboard_url = context.dashboard_url or None
+        else:
+            self.dashboard_url = None
+        self._remote = ray.remote(execute_job)
+
+    def check_resources(self, jobs: list[Job]) -> None:
+        """A request no node can satisfy would wait forever: refuse it up front."""
+        nodes = [node["Resources"] for node in self.ray.nodes() if node.get("Alive")]
+        for job in jobs:
+            wanted = {"CPU": job.resources.cpus, "GPU": job.resources.gpus, **job.resources.custom}
+            if job.resources.memory_mb:
+                wanted["memory"] = job.resources.memory_mb * 1024 * 1024
+            wanted = {name: amount for name, amount in wanted.items() if amount}
+            if not any(all(node.get(n, 0) >= a for n, a in wanted.items()) for node in nodes):
+                raise UserError(
+                    f"{job.kind} job {job.id} ({job.experiment}) asks for {wanted}, which no Ray node "
+                    f"offers (nodes: {[{k: v for k, v in n.items() if not k.startswith('node:')} for n in nodes]}); "
+                    "lower the experiment's `resources` or add such a node"
+                )
+
+    def run(
+        self,
+        jobs: list[Job],
+        context: JobContext,
+        finished: dict[str, JobOutcome],
+        on_outcome: OutcomeCallback,
+    ) -> dict[str, JobOutcome]:
+        self.check_resources(jobs)
+        known: dict[str, object] = dict(finished)
+        pending = {}
+        for job in jobs:
+            options = {
+                "num_cpus": job.resources.cpus,
+                "num_gpus": job.resources.gpus,
+                "max_retries": self.max_retries,
+                "name": f"{job.kind}:{job.experiment}:{job.id}",
+            }
+            if job.resources.memory_mb:
+                options["memory"] = job.resources.memory_mb * 1024 * 1024
+            if job.resources.custom:
+                options["resources"] = dict(job.resources.custom)
+            reference = self._remote.options(**options).remote(
+                job, context, *_dependency_values(job, known)
+            )
+            known[job.id] = reference
+            pending[reference] = job
+        outcomes: dict[str, JobOutcome] = {}
+        while pending:
+            ready, _ = self.ray.wait(list(pending), num_returns=1, timeout=1.0)
+            for reference in ready:
+                job = pending.pop(reference)
+                try:
+                    outcome = self.ray.get(reference)
+                except self.ray.exceptions.RayError as error:
+                    outcome = JobOutcome(
+                        job_id=job.id, kind=job.kind, status="failed", error=f"ray: {error}"[:2000]
+                    )
+                outcomes[job.id] = outcome
+                on_outcome(job, outcome)
+        return outcomes
+
+    def close(self) -> None:
+        if self.started_here:
+            self.ray.shutdown()

@@ -1,0 +1,102 @@
+"""The driver of a submission: plan, skip what is done, run the rest, summarise.
+
+Finished jobs are found in the `runs` table, so submitting the same sweep again runs only
+what is missing or failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from orchestrator.jobs import JobContext, JobOutcome
+from orchestrator.plan import Job, Plan
+from orchestrator.results import read_table
+from orchestrator.runner import LocalExecutor, RayExecutor
+from orchestrator.settings import Settings
+from orchestrator.store import open_store
+from orchestrator.tracking import Tracker
+
+
+@dataclass
+class SubmissionSummary:
+    sweep: str
+    skipped: int = 0
+    done: int = 0
+    failed: list[JobOutcome] = field(default_factory=list)
+    dashboard_url: str | None = None
+    parent_run_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def finished_outcomes(settings: Settings, plan: Plan) -> dict[str, JobOutcome]:
+    runs = read_table(open_store(settings.artifact_root), plan.sweep, "runs").to_pylist()
+    planned = plan.by_id()
+    return {
+        row["job_id"]: JobOutcome(
+            job_id=row["job_id"], kind=row["kind"], status="done", node=row["node"]
+        )
+        for row in runs
+        if row["status"] == "done" and row["job_id"] in planned
+    }
+
+
+def submit(
+    plan: Plan, settings: Settings, executor_name: str = "ray", console: Console | None = None
+) -> SubmissionSummary:
+    console = console or Console(stderr=True)
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    finished = finished_outcomes(settings, plan)
+    todo = [job for job in plan.jobs if job.id not in finished]
+    summary = SubmissionSummary(sweep=plan.sweep, skipped=len(finished))
+    tracker = Tracker(settings.mlflow_tracking_uri)
+    experiment_id = tracker.ensure_experiment(plan.sweep, settings)
+    summary.parent_run_id = tracker.start_parent(
+        experiment_id, plan.sweep, {"jobs": str(len(plan.jobs)), "skipped": str(len(finished))}
+    )
+    context = JobContext(
+        settings=settings, experiment_id=experiment_id, parent_run_id=summary.parent_run_id
+    )
+    console.print(
+        f"[bold]{plan.sweep}[/]: {len(plan.jobs)} jobs, {len(finished)} already done, {len(todo)} to run"
+    )
+    executor = LocalExecutor() if executor_name == "local" else RayExecutor(settings)
+    summary.dashboard_url = executor.dashboard_url
+    if summary.dashboard_url:
+        console.print(f"Ray dashboard: http://{summary.dashboard_url}")
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            bar = progress.add_task("jobs done", total=len(todo), failed=0)
+
+            def record(job: Job, outcome: JobOutcome) -> None:
+                if outcome.status == "done":
+                    summary.done += 1
+                else:
+                    summary.failed.append(outcome)
+                progress.update(bar, advance=1, failed=len(summary.failed))
+                if outcome.status != "done":
+                    progress.console.print(
+                        f"[red]failed[/] {job.kind} {job.id} ({job.experiment}): {outcome.error}"
+                    )
+
+            executor.run(todo, context, finished, record)
+    finally:
+        executor.close()
+        tracker.set_tags(
+            summary.parent_run_id, {"done": str(summary.done), "failed": str(len(summary.failed))}
+        )
+        tracker.finish(summary.parent_run_id, failed=bool(summary.failed))
+    return summary
