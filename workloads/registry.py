@@ -11,10 +11,13 @@ from workloads.data.addmul import AddMulConfig
 from workloads.data.base import TaskConfig
 from workloads.data.cifar10 import Cifar10Config
 from workloads.data.permuted_mnist import PermutedMnistConfig
+from workloads.data.scan import ScanConfig
 from workloads.models.base import ModelConfig
 from workloads.models.cnn import SimpleCnnConfig
 from workloads.models.fnn import FeedforwardConfig
 from workloads.models.resnet import ResNetConfig
+from workloads.models.seq2seq_lstm import Seq2SeqLSTMConfig
+from workloads.models.transformer import TransformerConfig
 
 TASKS: dict[str, type[TaskConfig]] = {}
 MODELS: dict[str, type[ModelConfig]] = {}
@@ -22,7 +25,10 @@ MODELS: dict[str, type[ModelConfig]] = {}
 TASKS["addmul"] = AddMulConfig
 TASKS["cifar10"] = Cifar10Config
 TASKS["permuted_mnist"] = PermutedMnistConfig
+TASKS["scan"] = ScanConfig
 
 MODELS["fnn"] = FeedforwardConfig
 MODELS["simple_cnn"] = SimpleCnnConfig
 MODELS["resnet"] = ResNetConfig
+MODELS["seq2seq_lstm"] = Seq2SeqLSTMConfig
+MODELS["transformer"] = TransformerConfig

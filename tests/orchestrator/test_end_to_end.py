@@ -1,0 +1,126 @@
+"""A tiny add/mul sweep through real Ray, a real MLflow SQLite store and Parquet."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import tiny_sweep_data
+from mlflow.tracking import MlflowClient
+
+from orchestrator.analyze import analyze, load_tables
+from orchestrator.cli import main
+from orchestrator.plan import plan_sweep
+from orchestrator.spec import SweepSpec
+from orchestrator.submit import submit
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory, ray_cluster):
+    from orchestrator.settings import Settings
+
+    settings = Settings(
+        workspace=tmp_path_factory.mktemp("e2e") / "ws", include_dashboard=False
+    ).resolved()
+    plan = plan_sweep(SweepSpec.model_validate(tiny_sweep_data("e2e")))
+    summary = submit(plan, settings, "ray")
+    return settings, plan, summary
+
+
+def test_every_job_ran_once_on_ray(finished_sweep):
+    settings, plan, summary = finished_sweep
+    assert summary.ok and summary.done == len(plan.jobs) == 10
+    runs = load_tables(settings, "e2e")["runs"]
+    assert sorted(runs["job_id"]) == sorted(j.id for j in plan.jobs)
+    assert set(runs["status"]) == {"done"}
+
+
+def test_mlflow_has_a_parent_and_one_child_run_per_job(finished_sweep):
+    settings, plan, summary = finished_sweep
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    experiment = client.get_experiment_by_name("e2e")
+    runs = client.search_runs([experiment.experiment_id])
+    children = [r for r in runs if r.data.tags.get("job_id")]
+    assert len(children) == len(plan.jobs)
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {summary.parent_run_id}
+    assert all(r.info.status == "FINISHED" for r in children)
+    fit = next(r for r in children if r.data.tags["kind"] == "fit")
+    assert fit.data.params["mask_fit.mask_samples_per_step"] == "4"
+    assert fit.data.tags["seed"] in {"1", "2"}
+    history = client.get_metric_history(fit.info.run_id, "kept_fraction")
+    assert [m.step for m in history] == [4, 8, 12]
+    artifacts = [a.path for a in client.list_artifacts(fit.info.run_id)]
+    assert artifacts == ["mask.safetensors"]
+    train = next(r for r in children if r.data.tags["kind"] == "train")
+    assert [a.path for a in client.list_artifacts(train.info.run_id)] == ["model.safetensors"]
+
+
+def test_tables_hold_every_evaluation_mask_layer_and_overlap(finished_sweep):
+    settings, _, _ = finished_sweep
+    tables = load_tables(settings, "e2e")
+    evaluations = tables["evaluations"]
+    # per seed: base x 3 functions + 3 masks x {mask, inverted} x 3 functions
+    assert len(evaluations) == 2 * (3 + 3 * 2 * 3)
+    assert evaluations["accuracy"].between(0, 1).all()
+    layers = tables["mask_layers"]
+    assert len(layers) == 2 * 3 * 3  # seeds x masks x weight matrices (biases not masked)
+    assert set(layers["layer"]) == {"0.weight", "2.weight", "4.weight"}
+    assert (
+        layers["total"]
+        == layers["layer"].map({"0.weight": 16 * 42, "2.weight": 256, "4.weight": 320})
+    ).all()
+    overlaps = tables["mask_overlaps"]
+    assert len(overlaps) == 2 * 3 * 3  # seeds x pairs x layers
+    assert (overlaps["both"] <= overlaps[["kept_a", "kept_b"]].min(axis=1)).all()
+
+
+def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
+    settings, _, _ = finished_sweep
+    report = analyze(settings, "e2e")
+    text = report.read_text()
+    assert "Weight sharing between the add and mul masks" in text
+    assert "Seeds: 2." in text and "not-add" in text
+    for line in text.splitlines():
+        if line.startswith("!["):
+            assert (report.parent / line.split("(")[1].rstrip(")")).is_file()
+    tables = load_tables(settings, "e2e")
+    overlaps = tables["mask_overlaps"]
+    first = overlaps[
+        (overlaps["function_a"] == "add")
+        & (overlaps["function_b"] == "mul")
+        & (overlaps["layer"] == "0.weight")
+    ]
+    iou = (first["both"] / (first["kept_a"] + first["kept_b"] - first["both"])).mean()
+    csv = (report.parent / "tables").glob("*sharing_add_mul.csv")
+    import pandas as pd
+
+    sharing = pd.read_csv(next(csv))
+    assert sharing.loc[sharing["layer"] == "0.weight", "iou_mean"].item() == pytest.approx(iou)
+
+
+def test_resubmitting_skips_finished_jobs(finished_sweep):
+    settings, plan, _ = finished_sweep
+    again = submit(plan, settings, "local")
+    assert again.skipped == len(plan.jobs) and again.done == 0
+
+
+def test_cli_submit_and_analyze_with_local_executor(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ORCHESTRATOR_WORKSPACE", str(tmp_path / "ws"))
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_sweep_data("cli", seeds=(3,))))
+    assert main(["submit", str(path), "--executor", "local"]) == 0
+    assert "5 done, 0 failed" in capsys.readouterr().out.replace("\n", " ")
+    assert main(["analyze", "cli"]) == 0
+    assert (tmp_path / "ws" / "reports" / "cli" / "report.md").is_file()
+    runs = json.loads(
+        json.dumps(
+            sorted(
+                p.name
+                for p in (tmp_path / "ws" / "artifacts" / "cli" / "results" / "runs").glob(
+                    "*.parquet"
+                )
+            )
+        )
+    )
+    assert len(runs) == 5

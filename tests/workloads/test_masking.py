@@ -1,0 +1,131 @@
+"""Masks: initial keep probability, straight-through gradients, finding a known module."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from workloads.data.base import StepResult
+from workloads.fit import MaskFitConfig, fit_mask
+from workloads.masking import (
+    final_mask,
+    initial_logits,
+    invert,
+    maskable_parameter_names,
+    masked_parameters,
+    reference_sample,
+    sample_masks,
+)
+
+
+def test_initial_keep_probability_is_the_configured_one():
+    model = nn.Linear(50, 40)
+    logits = initial_logits(model, ["weight"], 0.9)
+    masks = sample_masks(logits, 8, torch.Generator().manual_seed(0))["weight"]  # [8, 40, 50]
+    assert torch.allclose(torch.sigmoid(logits["weight"]), torch.full((40, 50), 0.9))
+    assert abs(masks.mean().item() - 0.9) < 0.01
+    assert set(masks.unique().tolist()) == {0.0, 1.0}
+
+
+def test_straight_through_gradients_match_the_textbook_estimator():
+    logit = torch.randn(6, 7, requires_grad=True)
+    uniform = torch.rand(3, 6, 7).clamp(1e-6, 1 - 1e-6)
+    weights = torch.randn(3, 6, 7)
+    from workloads.masking import _GumbelSigmoidStraightThrough
+
+    ours = _GumbelSigmoidStraightThrough.apply(logit, uniform)
+    (ours * weights).sum().backward()
+    grad_ours = logit.grad.clone()
+    logit.grad = None
+    reference = reference_sample(logit, uniform)
+    (reference * weights).sum().backward()
+    assert torch.equal(ours, reference.detach())
+    assert torch.allclose(grad_ours, logit.grad, atol=1e-6)
+    assert grad_ours.abs().sum() > 0
+
+
+def test_final_mask_keeps_positive_logits_and_inverse_keeps_the_rest():
+    logits = {"w": torch.tensor([[-1.0, 0.5], [2.0, -0.1]])}
+    mask = final_mask(logits)["w"]
+    assert mask.tolist() == [[False, True], [True, False]]
+    assert invert({"w": mask})["w"].tolist() == [[True, False], [False, True]]
+
+
+def test_mask_filter_skips_biases_and_embeddings_but_keeps_layernorm():
+    model = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 4), nn.LayerNorm(4), nn.Linear(4, 2))
+    assert maskable_parameter_names(model, mask_biases=False) == [
+        "1.weight",
+        "2.weight",
+        "2.bias",
+        "3.weight",
+    ]
+    assert "1.bias" in maskable_parameter_names(model, mask_biases=True)
+
+
+def test_masked_parameters_zero_removed_weights_and_leave_the_model_untouched():
+    model = nn.Linear(3, 2)
+    before = model.weight.detach().clone()
+    mask = {"weight": torch.tensor([[True, False, True], [False, False, True]])}
+    params = masked_parameters(model, mask)
+    assert torch.equal(params["weight"], before * mask["weight"])
+    assert torch.equal(model.weight, before)
+
+
+class HalfTask:
+    """Two heads on block-diagonal weights; the target uses only head A's half."""
+
+    target_functions = ("a",)
+    shape: dict[str, int] = {}
+
+    def __init__(self, model: nn.Module) -> None:
+        generator = torch.Generator().manual_seed(0)
+        inputs = torch.randn(8192, 8, generator=generator)
+        with torch.no_grad():
+            logits = model(inputs)[:, :2]
+        clear = (logits[:, 0] - logits[:, 1]).abs() > 0.3  # keep examples off the boundary
+        self.inputs = inputs[clear]
+        self.labels = logits[clear].argmax(-1)  # the model is right by construction
+
+    def train_examples(self, target):
+        return {"x": self.inputs, "y": self.labels}
+
+    eval_examples = train_examples
+
+    def step(self, call, batch, train):
+        logits = call(batch["x"])[:, :2]
+        loss = nn.functional.cross_entropy(logits, batch["y"])
+        return StepResult(loss=loss, correct=logits.argmax(-1) == batch["y"])
+
+
+def block_diagonal_network() -> nn.Sequential:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    with torch.no_grad():
+        model[0].weight[8:, :4] = 0  # head B's hidden units see only inputs 4..7
+        model[0].weight[:8, 4:] = 0  # head A's hidden units see only inputs 0..3
+        model[2].weight[:2, 8:] = 0
+        model[2].weight[2:, :8] = 0
+    return model
+
+
+def test_mask_for_one_output_removes_the_other_half():
+    model = block_diagonal_network()
+    task = HalfTask(model)
+    config = MaskFitConfig(
+        steps=300, batch_size=128, learning_rate=0.05, regularization_weight=1e-4, log_every=50
+    )
+    mask = final_mask(fit_mask(model, task, "a", config, seed=0).logits)
+    other_half = torch.cat(
+        [
+            mask["0.weight"][8:].flatten(),
+            mask["0.weight"][:8, 4:].flatten(),
+            mask["2.weight"][:, 8:].flatten(),
+            mask["2.weight"][2:].flatten(),
+        ]
+    )
+    assert other_half.float().mean() < 0.05, (
+        f"kept {other_half.float().mean():.2%} of the unused half"
+    )
+    from workloads.evaluate import evaluate
+
+    assert evaluate(model, task, "a", mask).accuracy > 0.9
