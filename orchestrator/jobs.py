@@ -59,9 +59,15 @@ def build_task(config: dict[str, Any]):
     return TASKS[config["name"]].model_validate(config).build()
 
 
-def build_model(config: dict[str, Any], task, seed: int) -> torch.nn.Module:
+def job_device(job: Job) -> torch.device:
+    """The GPU where the job asked for one and torch sees one; the CPU otherwise."""
+    return torch.device("cuda" if job.resources.gpus > 0 and torch.cuda.is_available() else "cpu")
+
+
+def build_model(job: Job, task, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
-    return MODELS[config["name"]].model_validate(config).build(task)
+    model = MODELS[job.config["model"]["name"]].model_validate(job.config["model"]).build(task)
+    return model.to(job_device(job))
 
 
 def load_tensors(store: ArtifactStore, key: str) -> dict[str, torch.Tensor]:
@@ -84,7 +90,7 @@ def save_tensors(
 
 def load_base_model(store: ArtifactStore, job: Job, task) -> torch.nn.Module:
     train_job_id = job.config["train_job"]
-    model = build_model(job.config["model"], task, seed=0)
+    model = build_model(job, task, seed=0)
     state = load_tensors(store, f"{job.sweep}/jobs/{train_job_id}/model.safetensors")
     model.load_state_dict(state)
     return model.eval()
@@ -92,7 +98,7 @@ def load_base_model(store: ArtifactStore, job: Job, task) -> torch.nn.Module:
 
 def run_train(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
     task = build_task(job.config["task"])
-    model = build_model(job.config["model"], task, job.config["seed"])
+    model = build_model(job, task, job.config["seed"])
     history = train_model(
         model, task, TrainingConfig.model_validate(job.config["training"]), job.config["seed"]
     )

@@ -8,7 +8,7 @@ import torch
 from pydantic import BaseModel
 from torch import nn
 
-from workloads.data.base import Task, check_target, iterate_batches
+from workloads.data.base import Task, check_target, iterate_batches, model_device, to_device
 from workloads.masking import call_with, masked_parameters
 
 
@@ -32,7 +32,9 @@ def evaluate(
     params = masked_parameters(model, mask or {})
     call = call_with(model, params)
     correct, loss_sum, samples = 0, 0.0, 0
+    device = model_device(model)
     for batch in iterate_batches(task.eval_examples(target), batch_size):
+        batch = to_device(batch, device)
         result = task.step(call, batch, train=False)
         size = result.correct.shape[0]
         correct += int(result.correct.sum())

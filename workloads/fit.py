@@ -14,7 +14,14 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
-from workloads.data.base import Task, check_target, sample_batch, slice_batch
+from workloads.data.base import (
+    Task,
+    check_target,
+    model_device,
+    sample_batch,
+    slice_batch,
+    to_device,
+)
 from workloads.masking import (
     Params,
     call_with,
@@ -140,17 +147,19 @@ def fit_mask(
     """Fit one mask for `target` on the frozen `model`; the model is left unchanged."""
     check_target(task, target)
     freeze(model)
-    generator = torch.Generator().manual_seed(seed)
+    device = model_device(model)
+    generator = torch.Generator().manual_seed(seed)  # data order
+    mask_generator = torch.Generator(device=device).manual_seed(seed + 1)  # mask noise, on device
     examples = task.train_examples(target)
     names = maskable_parameter_names(model, config.mask_biases)
     logits = initial_logits(model, names, config.initial_keep_probability)
     frozen = {name: p.detach() for name, p in model.named_parameters()}
-    vectorize = next(iter(frozen.values())).is_cuda
+    vectorize = device.type == "cuda"
     optimizer = torch.optim.Adam(list(logits.values()), lr=config.learning_rate)
     outcome = FitOutcome(logits=logits)
     for step in range(1, config.steps + 1):
-        batch = sample_batch(examples, config.batch_size, generator)
-        masks = sample_masks(logits, config.mask_samples_per_step, generator)
+        batch = to_device(sample_batch(examples, config.batch_size, generator), device)
+        masks = sample_masks(logits, config.mask_samples_per_step, mask_generator)
         task_loss, correct = masked_step_loss(
             model, frozen, masks, task, batch, config.mask_samples_per_step, vectorize
         )

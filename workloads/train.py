@@ -9,7 +9,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from workloads.data.base import Task, sample_batch
+from workloads.data.base import Task, model_device, sample_batch, to_device
 from workloads.masking import call_with
 
 MetricsCallback = Callable[[int, dict[str, float]], None]
@@ -46,13 +46,14 @@ def train_model(
 ) -> list[dict[str, float]]:
     """Train `model` in place on the task's control target; returns the metric history."""
     generator = torch.Generator().manual_seed(seed)
+    device = model_device(model)
     examples = task.train_examples(task.target_functions[0])
     optimizer = make_optimizer(config, model.parameters())
     call = call_with(model, dict(model.named_parameters()))
     history: list[dict[str, float]] = []
     model.train()
     for step in range(1, config.steps + 1):
-        batch = sample_batch(examples, config.batch_size, generator)
+        batch = to_device(sample_batch(examples, config.batch_size, generator), device)
         result = task.step(call, batch, train=True)
         optimizer.zero_grad(set_to_none=True)
         result.loss.backward()

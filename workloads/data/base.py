@@ -64,6 +64,15 @@ def sample_batch(examples: Examples, batch_size: int, generator: torch.Generator
     return {key: value[index] for key, value in examples.items()}
 
 
+def to_device(batch: Examples, device: torch.device) -> Examples:
+    """Data lives on the CPU; each batch moves to the model's device when it is used."""
+    return {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 def slice_batch(batch: Examples, start: int, stop: int) -> Examples:
     return {key: value[start:stop] for key, value in batch.items()}
 
