@@ -37,8 +37,8 @@ from orchestrator.store import check_key, sha256
 
 T = TypeVar("T")
 
-# Parsing the S3 service description costs about 0.3 s per boto3 session; every job opens a
-# store, so sessions share one loader (its cache only ever holds those parsed files).
+# Parsing the S3 service description costs about 0.3 s per boto3 session and every job opens
+# a store, so sessions share one loader; it caches only those parsed, read-only files.
 _LOADER = create_loader()
 
 METADATA_KEY = "sha256"
