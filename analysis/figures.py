@@ -73,3 +73,23 @@ def accuracy_bars(summary: pd.DataFrame, title: str, path: Path) -> Path:
 
 def short_layer(name: str) -> str:
     return name.removesuffix(".weight")
+
+
+def keep_histogram(masses: pd.DataFrame, title: str, path: Path) -> Path:
+    """The control mask's keep probabilities, 500 bins on [0, 1], summed over seeds."""
+    import json
+
+    import numpy as np
+
+    counts = np.sum([json.loads(h) for h in masses["histogram_json"]], axis=0)
+    edges = np.linspace(0, 1, len(counts) + 1)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.bar(edges[:-1], counts, width=edges[1] - edges[0], align="edge", color="#4C72B0")
+    ax.set_yscale("log")
+    ax.set_xlabel("keep probability sigmoid(logit)")
+    ax.set_ylabel("weights (log scale)")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,7 +1,9 @@
-"""The report: for each experiment and setting, the paper's figures and the tables behind them.
+"""The report: claims first, then per experiment and setting the paper's figures, the
+tables behind them and the controls the paper lacks.
 
-Input is the sweep's Parquet tables as DataFrames; output is `report.md` with PNG figures
-and CSV tables in one folder. Returns every file written, for logging to MLflow.
+Input: the sweep's Parquet tables as DataFrames. Output, in one folder: `report.md`,
+`report.html` (figures embedded), `figures/*.png`, `tables/*.csv` and `tables/*.parquet`.
+Returns every file written, for logging to MLflow.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.accuracy import accuracy_over_seeds, accuracy_table
-from analysis.figures import accuracy_bars, sharing_bars, short_layer
+from analysis.chance import with_chance
+from analysis.claims import ClaimVerdict, check_claims
+from analysis.controls import convergence, specificity
+from analysis.document import Block, Figure, Heading, Paragraph, Table, to_html, to_markdown
+from analysis.figures import accuracy_bars, keep_histogram, sharing_bars, short_layer
 from analysis.sharing import sharing_over_seeds, total_shared_percent
 from analysis.summary import format_mean_std
 
@@ -39,148 +45,271 @@ def setting_label(setting: str) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items()) or "default setting"
 
 
+class ReportWriter:
+    """Collects blocks and the files behind them while sections are added."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.blocks: list[Block] = []
+        self.files: list[Path] = []
+        for sub in ("figures", "tables"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+
+    def add(self, *blocks: Block) -> None:
+        self.blocks.extend(blocks)
+
+    def table(
+        self, frame: pd.DataFrame, name: str, caption: str, shown: pd.DataFrame | None = None
+    ) -> None:
+        """Show `shown` (or `frame`); save `frame` as CSV and Parquet."""
+        csv = Path("tables") / f"{name}.csv"
+        frame.to_csv(self.folder / csv, index=False)
+        frame.to_parquet(self.folder / "tables" / f"{name}.parquet", index=False)
+        self.files += [self.folder / csv, self.folder / "tables" / f"{name}.parquet"]
+        self.add(Table(shown if shown is not None else frame, caption, csv))
+
+    def figure(self, path: Path, caption: str) -> None:
+        self.files.append(path)
+        self.add(Figure(path.relative_to(self.folder), caption))
+
+
 def write_report(tables: dict[str, pd.DataFrame], out_dir: Path, sweep: str) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "figures").mkdir(exist_ok=True)
-    (out_dir / "tables").mkdir(exist_ok=True)
-    written: list[Path] = []
+    writer = ReportWriter(out_dir)
     runs = tables["runs"]
-    lines = [f"# Report: {sweep}", ""]
     done = int((runs["status"] == "done").sum()) if not runs.empty else 0
     failed = int((runs["status"] == "failed").sum()) if not runs.empty else 0
-    lines += [f"Jobs: {done} done, {failed} failed.", ""]
-    evaluations, overlaps, mask_layers = (
-        tables["evaluations"],
-        tables["mask_overlaps"],
-        tables["mask_layers"],
-    )
+    writer.add(Heading(f"Report: {sweep}", 1), Paragraph(f"Jobs: {done} done, {failed} failed."))
+    verdicts = check_claims(tables)
+    _claims_section(writer, verdicts)
+    evaluations = tables["evaluations"]
     if evaluations.empty:
-        lines += [
-            "No evaluations yet: run `orchestrator submit` until the sweep's evaluation jobs finish.",
-            "",
-        ]
+        writer.add(
+            Paragraph(
+                "No evaluations yet: run `orchestrator submit` until the evaluation jobs finish."
+            )
+        )
     accuracy = accuracy_over_seeds(evaluations) if not evaluations.empty else pd.DataFrame()
     for (experiment, setting), group in evaluations.groupby(["experiment", "setting"], sort=False):
         name = slug(experiment, setting_label(setting))
-        seeds = group["seed"].nunique()
-        lines += [f"## {experiment} ({setting_label(setting)})", "", f"Seeds: {seeds}.", ""]
-        lines += _sharing_section(
-            overlaps, mask_layers, experiment, setting, name, out_dir, written
+        writer.add(
+            Heading(f"{experiment} ({setting_label(setting)})"),
+            Paragraph(
+                f"Seeds: {group['seed'].nunique()}. Accuracy is exact match (%); ± is the sample std over seeds."
+            ),
         )
-        part = accuracy[(accuracy["experiment"] == experiment) & (accuracy["setting"] == setting)]
-        table = accuracy_table(accuracy, experiment, setting)
-        figure = accuracy_bars(
-            part, f"{experiment}: accuracy (%)", out_dir / "figures" / f"{name}_accuracy.png"
-        )
-        csv = out_dir / "tables" / f"{name}_accuracy.csv"
-        part.drop(columns=["experiment"]).to_csv(csv, index=False)
-        written += [figure, csv]
-        lines += [
-            "### Accuracy (%) of the base model, each mask and each inverted mask",
-            "",
-            f"![accuracy](figures/{figure.name})",
-            "",
-            _markdown(table.reset_index()),
-            "",
-            f"Table: [tables/{csv.name}](tables/{csv.name})",
-            "",
+        scope = {
+            key: _scope(frame, experiment, setting)
+            for key, frame in tables.items()
+            if key != "runs"
+        }
+        _sharing_section(writer, scope, experiment, name)
+        _accuracy_section(writer, accuracy, experiment, setting, name)
+        targets = [
+            t
+            for t in group["mask_target"].dropna().unique()
+            if t in set(group["evaluated_function"])
         ]
-    report = out_dir / "report.md"
-    report.write_text("\n".join(lines))
-    return [report, *written]
+        _controls_section(writer, scope["evaluations"], targets, name)
+        _convergence_section(writer, scope["fit_curves"], name)
+        _histogram_section(writer, scope["keep_probability_mass"], experiment, name)
+    (out_dir / "report.md").write_text(to_markdown(writer.blocks))
+    (out_dir / "report.html").write_text(to_html(writer.blocks, out_dir, f"Report: {sweep}"))
+    claims = pd.DataFrame([v.model_dump() for v in verdicts])
+    claims.to_json(out_dir / "claims.json", orient="records", indent=1)
+    return [out_dir / "report.md", out_dir / "report.html", out_dir / "claims.json", *writer.files]
+
+
+def claims_held(verdicts: list[ClaimVerdict]) -> str:
+    """E.g. "4/6": claims that hold out of those that were run."""
+    judged = [v for v in verdicts if v.verdict != "not run"]
+    return f"{sum(v.verdict == 'holds' for v in judged)}/{len(judged)}"
+
+
+def _claims_section(writer: ReportWriter, verdicts: list[ClaimVerdict]) -> None:
+    frame = pd.DataFrame(
+        [
+            {
+                "claim": v.claim,
+                "experiment": v.experiment,
+                "setting": setting_label(v.setting) if v.setting.startswith("{") else v.setting,
+                "statement": v.statement,
+                "our numbers (mean [95% interval])": v.numbers,
+                "seeds": v.seeds,
+                "verdict": v.verdict,
+                "reason": v.reason,
+            }
+            for v in verdicts
+        ]
+    )
+    writer.add(
+        Heading("The paper's claims"),
+        Paragraph(
+            f"Claims held: {claims_held(verdicts)} of those run. A verdict holds only when the 95% "
+            "bootstrap interval over seeds excludes the opposite direction; a claim that does not "
+            "hold is shown like one that does."
+        ),
+    )
+    writer.table(frame, "claims", "Claims (PAPER.md section 6)")
+
+
+def _scope(frame: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame[(frame["experiment"] == experiment) & (frame["setting"] == setting)]
 
 
 def _sharing_section(
-    overlaps: pd.DataFrame,
-    mask_layers: pd.DataFrame,
-    experiment: str,
-    setting: str,
-    name: str,
-    out_dir: Path,
-    written: list[Path],
-) -> list[str]:
-    lines: list[str] = []
-    scope = overlaps[(overlaps["experiment"] == experiment) & (overlaps["setting"] == setting)]
+    writer: ReportWriter, scope: dict[str, pd.DataFrame], experiment: str, name: str
+) -> None:
+    overlaps, mask_layers = scope["mask_overlaps"], scope["mask_layers"]
     for a, b in compared_pairs(mask_layers, experiment):
-        sharing = sharing_over_seeds(scope, a, b)
+        sharing = sharing_over_seeds(overlaps, a, b)
         if sharing.empty:
             continue
-        figure = sharing_bars(
-            sharing,
-            a,
-            b,
-            f"{experiment}: weights kept by {a} / {b}",
-            out_dir / "figures" / f"{name}_sharing_{a}_{b}.png",
-        )
-        csv = out_dir / "tables" / f"{name}_sharing_{a}_{b}.csv"
-        sharing.drop(columns=["experiment"]).to_csv(csv, index=False)
-        written += [figure, csv]
-        rows = pd.DataFrame(
+        chance = with_chance(_pair_rows(overlaps, a, b))
+        chance_means = chance.groupby("layer_index")[
+            ["iou_chance", "iou_over_chance", "iomin_chance"]
+        ].mean()
+        path = writer.folder / "figures" / f"{name}_sharing_{a}_{b}.png"
+        sharing_bars(sharing, a, b, f"{experiment}: weights kept by the {a} / {b} masks", path)
+        shown = pd.DataFrame(
             {
                 "layer": [short_layer(layer) for layer in sharing["layer"]],
-                f"only {a} %": [
-                    format_mean_std(m, s, 100)
-                    for m, s in zip(sharing["only_a_mean"], sharing["only_a_std"], strict=True)
+                f"only {a} %": _cells(sharing, "only_a", 100),
+                "both %": _cells(sharing, "both", 100),
+                f"only {b} %": _cells(sharing, "only_b", 100),
+                "IoU": _cells(sharing, "iou", 1, 3),
+                "IoU chance": [
+                    f"{chance_means.loc[i, 'iou_chance']:.3f}" for i in sharing["layer_index"]
                 ],
-                "both %": [
-                    format_mean_std(m, s, 100)
-                    for m, s in zip(sharing["both_mean"], sharing["both_std"], strict=True)
+                "IoU / chance": [
+                    f"{chance_means.loc[i, 'iou_over_chance']:.2f}" for i in sharing["layer_index"]
                 ],
-                f"only {b} %": [
-                    format_mean_std(m, s, 100)
-                    for m, s in zip(sharing["only_b_mean"], sharing["only_b_std"], strict=True)
-                ],
-                "IoU": [
-                    format_mean_std(m, s, 1, 3)
-                    for m, s in zip(sharing["iou_mean"], sharing["iou_std"], strict=True)
-                ],
-                "IoMin": [
-                    format_mean_std(m, s, 1, 3)
-                    for m, s in zip(sharing["iomin_mean"], sharing["iomin_std"], strict=True)
+                "IoMin": _cells(sharing, "iomin", 1, 3),
+                "IoMin chance": [
+                    f"{chance_means.loc[i, 'iomin_chance']:.3f}" for i in sharing["layer_index"]
                 ],
             }
         )
-        shared = total_shared_percent(scope, a, b)["shared_percent"]
-        lines += [
-            f"### Weight sharing between the {a} and {b} masks, per layer",
-            "",
-            f"![sharing](figures/{figure.name})",
-            "",
-            _markdown(rows),
-            "",
-            f"Total shared: {format_mean_std(shared.mean(), shared.std())} % of the {a} mask's weights "
-            f"are also kept by the {b} mask (seeds: {len(shared)}).",
-            "",
-            f"Table: [tables/{csv.name}](tables/{csv.name})",
-            "",
-        ]
-    sizes = mask_layers[
-        (mask_layers["experiment"] == experiment) & (mask_layers["setting"] == setting)
-    ]
-    if not sizes.empty:
+        shared = total_shared_percent(overlaps, a, b)["shared_percent"]
+        writer.add(Heading(f"Weight sharing between the {a} and {b} masks, per layer", 3))
+        writer.figure(
+            path,
+            f"Per layer: weights kept only by {a}, by both, only by {b} (% of those either keeps; mean over seeds).",
+        )
+        writer.table(
+            sharing.drop(columns=["experiment"]).merge(
+                chance_means.reset_index(), on="layer_index"
+            ),
+            f"{name}_sharing_{a}_{b}",
+            "Sharing per layer (mean ± std over seeds); chance = two independent random masks of the same per-layer densities",
+            shown,
+        )
+        writer.add(
+            Paragraph(
+                f"Total shared: {format_mean_std(shared.mean(), shared.std())} % of the {a} mask's weights "
+                f"are also kept by the {b} mask (seeds: {len(shared)})."
+            )
+        )
+    if not mask_layers.empty:
         totals = (
-            sizes.groupby(["target_function", "seed"], sort=False)[["kept", "total"]]
+            mask_layers.groupby(["target_function", "seed"], sort=False)[["kept", "total"]]
             .sum()
             .reset_index()
         )
         totals["density"] = totals["kept"] / totals["total"]
-        lines += [
-            "### Mask sizes",
-            "",
-            "| mask | weights kept (mean ± std) | density % |",
-            "|---|---|---|",
-        ]
-        for target, group in totals.groupby("target_function", sort=False):
-            lines.append(
-                f"| {target} | {format_mean_std(group['kept'].mean(), group['kept'].std(), 1, 0)} "
-                f"| {format_mean_std(group['density'].mean(), group['density'].std(), 100)} |"
-            )
-        lines.append("")
-    return lines
+        sizes = pd.DataFrame(
+            [
+                {
+                    "mask": target,
+                    "weights kept": format_mean_std(g["kept"].mean(), g["kept"].std(), 1, 0),
+                    "density %": format_mean_std(g["density"].mean(), g["density"].std(), 100),
+                    "seeds": len(g),
+                }
+                for target, g in totals.groupby("target_function", sort=False)
+            ]
+        )
+        writer.add(Heading("Mask sizes", 3))
+        writer.table(sizes, f"{name}_mask_sizes", "Weights each mask keeps (all masked tensors)")
 
 
-def _markdown(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body])
+def _pair_rows(overlaps: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    from analysis.sharing import layer_sharing
+
+    return layer_sharing(overlaps[(overlaps["function_a"] == a) & (overlaps["function_b"] == b)])
+
+
+def _cells(frame: pd.DataFrame, column: str, scale: float, digits: int = 1) -> list[str]:
+    return [
+        format_mean_std(m, s, scale, digits)
+        for m, s in zip(frame[f"{column}_mean"], frame[f"{column}_std"], strict=True)
+    ]
+
+
+def _accuracy_section(
+    writer: ReportWriter, accuracy: pd.DataFrame, experiment: str, setting: str, name: str
+) -> None:
+    part = accuracy[(accuracy["experiment"] == experiment) & (accuracy["setting"] == setting)]
+    main = part[part["mask_variant"].isin(["none", "mask", "inverted"])]
+    path = writer.folder / "figures" / f"{name}_accuracy.png"
+    accuracy_bars(main, f"{experiment}: accuracy of masks and inverted masks", path)
+    writer.add(Heading("Accuracy of the base model, each mask and each inverted mask", 3))
+    writer.figure(
+        path, "Accuracy (%) per condition on each target function; error bars: std over seeds."
+    )
+    writer.table(
+        part.drop(columns=["experiment"]),
+        f"{name}_accuracy",
+        "Accuracy % (mean ± std over seeds); not-f removes f's weights; random-f removes as many random weights per layer",
+        accuracy_table(accuracy, experiment, setting),
+    )
+
+
+def _controls_section(
+    writer: ReportWriter, evaluations: pd.DataFrame, targets: list[str], name: str
+) -> None:
+    frame = specificity(evaluations, targets)
+    if frame.empty:
+        return
+    writer.add(
+        Heading("Is the module more than damage? not-f against random-f", 3),
+        Paragraph(
+            "Extra damage: how much more f's accuracy falls under not-f than under random-f "
+            "(points, mean [95% bootstrap interval] over seeds). g spared: g's accuracy under "
+            "not-f minus under random-f. A module is specific when the extra damage is clearly "
+            "positive and g is spared at least as well."
+        ),
+    )
+    writer.table(frame, f"{name}_specificity", "Removal controls")
+
+
+def _convergence_section(writer: ReportWriter, curves: pd.DataFrame, name: str) -> None:
+    if curves.empty:
+        return
+    frame = convergence(curves)
+    unconverged = int((frame["converged"] != "yes").sum())
+    writer.add(
+        Heading("Mask-fit convergence", 3),
+        Paragraph(
+            f"{unconverged} of {len(frame)} masks were still shrinking over their last 10% of steps "
+            "(kept fraction falling by more than 1 point): such masks are denser and overlap more "
+            "than converged ones would."
+        ),
+    )
+    writer.table(
+        frame.drop(columns=["experiment", "setting"]), f"{name}_convergence", "Per mask fit"
+    )
+
+
+def _histogram_section(
+    writer: ReportWriter, masses: pd.DataFrame, experiment: str, name: str
+) -> None:
+    if masses.empty:
+        return
+    path = writer.folder / "figures" / f"{name}_keep_histogram.png"
+    keep_histogram(masses, f"{experiment}: control mask keep probabilities", path)
+    writer.add(Heading("Control-mask keep probabilities", 3))
+    writer.figure(
+        path,
+        "Histogram of sigmoid(logit) over all masked weights of the control mask (500 bins, summed over seeds).",
+    )

@@ -45,7 +45,8 @@ class EvaluationRow(BaseModel):
     train_job_id: str
     mask_job_id: str | None = None
     mask_target: str | None = None  # the target function the mask was fitted for
-    mask_variant: str  # none | mask | inverted
+    mask_variant: str  # none | mask | inverted | inverted_io_kept | random_removal | ...
+    draw: int = 0  # which random draw, for random controls
     evaluated_function: str
     accuracy: float
     loss: float
@@ -87,11 +88,50 @@ class MaskOverlapRow(BaseModel):
     total: int
 
 
+class FitCurveRow(BaseModel):
+    """`fit_curves`: a mask fit's metrics at its logging steps (convergence checks)."""
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str
+    target_function: str
+    step: int
+    loss: float
+    task_loss: float
+    kept_fraction: float
+    batch_accuracy: float
+
+
+class KeepProbabilityRow(BaseModel):
+    """`keep_probability_mass`: the control mask's sigmoid(logits), summarised (claim C15).
+
+    Shares of masked weights with keep probability in [0, 0.1], [0.9, 1] and (0.1, 0.9),
+    and the 500-bin histogram on [0, 1] as a JSON list of counts (paper's mask histogram).
+    """
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str
+    target_function: str
+    mass_low: float
+    mass_high: float
+    mass_middle: float
+    histogram_json: str
+
+
 TABLES: dict[str, type[BaseModel]] = {
     "runs": RunRow,
     "evaluations": EvaluationRow,
     "mask_layers": MaskLayerRow,
     "mask_overlaps": MaskOverlapRow,
+    "fit_curves": FitCurveRow,
+    "keep_probability_mass": KeepProbabilityRow,
 }
 
 _ARROW_TYPES: dict[Any, pa.DataType] = {

@@ -20,7 +20,14 @@ from typing import Any, Literal
 import torch
 from pydantic import BaseModel
 
-from analysis.schema import EvaluationRow, MaskLayerRow, MaskOverlapRow, RunRow
+from analysis.schema import (
+    EvaluationRow,
+    FitCurveRow,
+    KeepProbabilityRow,
+    MaskLayerRow,
+    MaskOverlapRow,
+    RunRow,
+)
 from orchestrator.errors import StoreError
 from orchestrator.plan import Job, canonical
 from orchestrator.results import write_rows
@@ -28,9 +35,16 @@ from orchestrator.settings import Settings
 from orchestrator.store import ArtifactStore, open_store
 from orchestrator.tracking import Tracker
 from workloads.checkpoint import CorruptTensorFile, tensors_from_bytes, tensors_to_bytes
+from workloads.controls import io_kept, random_removal
 from workloads.evaluate import evaluate
 from workloads.fit import MaskFitConfig, fit_mask
-from workloads.masking import final_mask, invert, layer_counts, overlap_counts
+from workloads.masking import (
+    final_mask,
+    invert,
+    keep_probability_summary,
+    layer_counts,
+    overlap_counts,
+)
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig, train_model
 
@@ -136,6 +150,22 @@ def run_fit(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> di
         )
     ]
     write_rows(store, job.sweep, "mask_layers", job.id, rows)
+    curves = [
+        FitCurveRow(**_row_keys(job), mask_job_id=job.id, target_function=target, **point)
+        for point in outcome.history
+    ]
+    write_rows(store, job.sweep, "fit_curves", job.id, curves)
+    if task.target_functions.index(target) == 0:  # the control mask: its histogram (C15)
+        summary = keep_probability_summary(outcome.logits)
+        histogram = json.dumps(summary.pop("histogram"))
+        row = KeepProbabilityRow(
+            **_row_keys(job),
+            mask_job_id=job.id,
+            target_function=target,
+            histogram_json=histogram,
+            **summary,
+        )
+        write_rows(store, job.sweep, "keep_probability_mass", job.id, [row])
     return {f"final_{k}": v for k, v in outcome.history[-1].items() if k != "step"}
 
 
@@ -160,7 +190,7 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
             )
         )
         for target, mask in masks.items():
-            for variant, applied in (("mask", mask), ("inverted", invert(mask))):
+            for variant, draw, applied in mask_variants(mask, job.config["evaluation"], job.seed):
                 result = evaluate(model, task, function, applied, batch_size=batch_size)
                 rows.append(
                     EvaluationRow(
@@ -168,6 +198,7 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
                         mask_job_id=fits[target],
                         mask_target=target,
                         mask_variant=variant,
+                        draw=draw,
                         evaluated_function=function,
                         **result.model_dump(),
                     )
@@ -180,11 +211,27 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
     write_rows(store, job.sweep, "evaluations", job.id, rows)
     write_rows(store, job.sweep, "mask_overlaps", job.id, overlaps)
     metrics = {
-        f"accuracy.{row.mask_variant}.{row.mask_target or 'base'}.on.{row.evaluated_function}": row.accuracy
+        f"accuracy.{row.mask_variant}.{row.mask_target or 'base'}.on.{row.evaluated_function}"
+        + (f".draw{row.draw}" if row.mask_variant.startswith("random") else ""): row.accuracy
         for row in rows
     }
     tracker.log_metrics(run_id, metrics)
     return metrics
+
+
+def mask_variants(mask: dict[str, torch.Tensor], evaluation: dict[str, Any], seed: int):
+    """(variant, draw, mask applied): the mask, its inverse and the inverse's controls."""
+    inverted = invert(mask)
+    yield "mask", 0, mask
+    yield "inverted", 0, inverted
+    if evaluation.get("io_kept_inverse", False):
+        yield "inverted_io_kept", 0, io_kept(inverted)
+    generator = torch.Generator().manual_seed(seed)  # the same draws for every function
+    for draw in range(evaluation.get("random_removal_draws", 0)):
+        random = random_removal(mask, generator)
+        yield "random_removal", draw, random
+        if evaluation.get("io_kept_inverse", False):
+            yield "random_removal_io_kept", draw, io_kept(random)
 
 
 def in_model_order(

@@ -80,6 +80,12 @@ class ResourcesByKind(BaseModel):
 class EvaluationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     batch_size: int = Field(1024, gt=0)
+    random_removal_draws: int = Field(
+        3, ge=0, description="random-f controls per mask: remove as many weights at random"
+    )
+    io_kept_inverse: bool = Field(
+        True, description="also run the inverse test with the first and last masked tensors whole"
+    )
 
 
 class ExperimentSpec(BaseModel):

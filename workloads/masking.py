@@ -135,6 +135,22 @@ def call_with(model: nn.Module, params: Mapping[str, torch.Tensor]):
     return call
 
 
+def keep_probability_summary(
+    logits: Mapping[str, torch.Tensor], bins: int = 500
+) -> dict[str, object]:
+    """Shares of sigmoid(l) in [0, 0.1], (0.1, 0.9), [0.9, 1] and a histogram on [0, 1]."""
+    keep = torch.cat(
+        [torch.sigmoid(logit.detach().float()).flatten().cpu() for logit in logits.values()]
+    )
+    total = keep.numel()
+    return {
+        "mass_low": float((keep <= 0.1).sum()) / total,
+        "mass_high": float((keep >= 0.9).sum()) / total,
+        "mass_middle": float(((keep > 0.1) & (keep < 0.9)).sum()) / total,
+        "histogram": torch.histc(keep, bins=bins, min=0.0, max=1.0).long().tolist(),
+    }
+
+
 def layer_counts(mask: Mapping[str, torch.Tensor]) -> dict[str, tuple[int, int]]:
     """Per masked tensor: (weights kept, weights in the tensor)."""
     return {name: (int(keep.sum()), keep.numel()) for name, keep in mask.items()}

@@ -61,7 +61,10 @@ def test_tables_hold_every_evaluation_mask_layer_and_overlap(finished_sweep):
     tables = load_tables(settings, "e2e")
     evaluations = tables["evaluations"]
     # per seed: base x 3 functions + 3 masks x {mask, inverted} x 3 functions
-    assert len(evaluations) == 2 * (3 + 3 * 2 * 3)
+    # per seed: base x 3 functions + 3 masks x 3 functions x (mask, inverted, io-kept inverse,
+    # 3 draws x (random, random io-kept))
+    assert len(evaluations) == 2 * (3 + 3 * 3 * (3 + 3 * 2))
+    assert len(tables["fit_curves"]) == 2 * 3 * 3  # seeds x masks x logging points
     assert evaluations["accuracy"].between(0, 1).all()
     layers = tables["mask_layers"]
     assert len(layers) == 2 * 3 * 3  # seeds x masks x weight matrices (biases not masked)
@@ -81,9 +84,14 @@ def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
     text = report.read_text()
     assert "Weight sharing between the add and mul masks" in text
     assert "Seeds: 2." in text and "not-add" in text
-    for line in text.splitlines():
-        if line.startswith("!["):
-            assert (report.parent / line.split("(")[1].rstrip(")")).is_file()
+    images = [
+        line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")
+    ]
+    assert len(images) >= 3  # sharing, accuracy, keep-probability histogram
+    assert all((report.parent / image).is_file() for image in images)
+    html = (report.parent / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(images)
+    assert "random-add" in text and "IoU chance" in text and "The paper's claims" in text
     tables = load_tables(settings, "e2e")
     overlaps = tables["mask_overlaps"]
     first = overlaps[
