@@ -73,13 +73,16 @@ class ReportWriter:
         self.add(Figure(path.relative_to(self.folder), caption))
 
 
-def write_report(tables: dict[str, pd.DataFrame], out_dir: Path, sweep: str) -> list[Path]:
+def write_report(
+    tables: dict[str, pd.DataFrame], out_dir: Path, sweep: str, verdicts: list[ClaimVerdict] | None = None
+) -> list[Path]:
+    """Write the report folder; `verdicts` default to `check_claims(tables)`."""
     writer = ReportWriter(out_dir)
     runs = tables["runs"]
     done = int((runs["status"] == "done").sum()) if not runs.empty else 0
     failed = int((runs["status"] == "failed").sum()) if not runs.empty else 0
     writer.add(Heading(f"Report: {sweep}", 1), Paragraph(f"Jobs: {done} done, {failed} failed."))
-    verdicts = check_claims(tables)
+    verdicts = check_claims(tables) if verdicts is None else verdicts
     _claims_section(writer, verdicts)
     evaluations = tables["evaluations"]
     if evaluations.empty:

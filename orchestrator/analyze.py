@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.report import write_report
+from analysis.claims import check_claims
+from analysis.report import claims_held, write_report
 from analysis.schema import TABLES
 from orchestrator.errors import UserError
 from orchestrator.results import read_table
@@ -31,10 +32,12 @@ def analyze(settings: Settings, sweep: str) -> Path:
             f"sweep {sweep!r} has no results under {settings.artifact_root}; run `orchestrator submit` first"
         )
     out_dir = report_folder(settings, sweep)
-    files = write_report(tables, out_dir, sweep)
+    verdicts = check_claims(tables)
+    files = write_report(tables, out_dir, sweep, verdicts)
     tracker = Tracker(settings.mlflow_tracking_uri)
     parent = tracker.latest_submission(sweep)
     if parent is not None:
+        tracker.set_tags(parent, {"claims_held": claims_held(verdicts)})
         for path in files:
             tracker.log_artifact(
                 parent, path, f"report/{path.parent.relative_to(out_dir)}".rstrip("/.")

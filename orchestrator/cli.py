@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+import pandas as pd
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -62,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("sweep_file")
     plan.add_argument("--format", choices=["table", "json"], default="table")
     plan.set_defaults(handler=cmd_plan)
+
+    results = commands.add_parser("results", help="print rows of a sweep's result tables")
+    results.add_argument("sweep")
+    results.add_argument("--table", default="runs", help="runs, evaluations, mask_layers, ...")
+    results.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE")
+    results.add_argument("--columns", help="comma-separated columns to show")
+    results.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    results.add_argument(
+        "--claims", action="store_true", help="print the paper's claims with verdicts"
+    )
+    results.set_defaults(handler=cmd_results)
 
     analyze = commands.add_parser("analyze", help="write the report of a sweep from its results")
     analyze.add_argument("sweep")
@@ -119,6 +131,35 @@ def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -
         console.print(f"Ray dashboard (while Ray runs): http://{summary.dashboard_url}")
     console.print(f"Next: orchestrator analyze {plan.sweep}")
     return EXIT_FAILED_JOBS if summary.failed else 0
+
+
+def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from analysis.claims import check_claims
+    from analysis.schema import TABLES
+    from orchestrator.analyze import load_tables
+    from orchestrator.query import filter_rows, render
+
+    if args.table not in TABLES:
+        raise UserError(f"--table {args.table!r}: unknown table; tables: {', '.join(TABLES)}")
+    tables = load_tables(settings, args.sweep)
+    if tables["runs"].empty:
+        raise UserError(f"sweep {args.sweep!r} has no results under {settings.artifact_root}")
+    if args.claims:
+        frame = pd.DataFrame([v.model_dump() for v in check_claims(tables)])
+        frame = frame[["claim", "experiment", "setting", "verdict", "numbers", "seeds", "reason"]]
+    else:
+        frame = tables[args.table]
+    frame = filter_rows(frame, args.where)
+    if args.columns:
+        wanted = [c.strip() for c in args.columns.split(",")]
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise UserError(
+                f"--columns: no column {', '.join(missing)}; columns: {', '.join(frame.columns)}"
+            )
+        frame = frame[wanted]
+    print(render(frame, args.format))
+    return 0
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) -> int:

@@ -121,6 +121,32 @@ def test_cli_submit_and_analyze_with_local_executor(tmp_path, monkeypatch, capsy
     assert "5 done, 0 failed" in capsys.readouterr().out.replace("\n", " ")
     assert main(["analyze", "cli"]) == 0
     assert (tmp_path / "ws" / "reports" / "cli" / "report.md").is_file()
+    capsys.readouterr()
+    where = ["--where", "kind=fit", "--columns", "kind,status", "--format", "json"]
+    assert main(["results", "cli", *where]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"kind": "fit", "status": "done"}] * 3
+    assert (
+        main(
+            [
+                "results",
+                "cli",
+                "--table",
+                "evaluations",
+                "--where",
+                "accuracy>1.5",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.strip().count("\n") == 0  # header only: no accuracy above 1
+    assert main(["results", "cli", "--claims", "--format", "json"]) == 0
+    claims = {row["claim"]: row["verdict"] for row in json.loads(capsys.readouterr().out)}
+    assert {"C1", "C2", "C3", "C4", "C15", "C17"} <= set(claims)
+    assert claims["C1"] == "unclear"  # one seed: spread unknown
+    assert main(["results", "cli", "--where", "nosuch=1"]) == 2
+    assert "no column 'nosuch'" in capsys.readouterr().err
     runs = json.loads(
         json.dumps(
             sorted(

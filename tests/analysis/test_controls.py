@@ -1,0 +1,93 @@
+"""Removal controls and convergence flags on hand-made tables with known answers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.controls import convergence, specificity
+
+
+def evaluation_rows(
+    seed: int,
+    not_add_on_add: float,
+    random_on_add: float,
+    not_add_on_mul: float,
+    random_on_mul: float,
+):
+    rows = [
+        ("none", None, "add", 0.99),
+        ("none", None, "mul", 0.98),
+        ("inverted", "add", "add", not_add_on_add),
+        ("inverted", "add", "mul", not_add_on_mul),
+        ("random_removal", "add", "add", random_on_add),
+        ("random_removal", "add", "mul", random_on_mul),
+    ]
+    return [
+        {"seed": seed, "mask_variant": v, "mask_target": t, "evaluated_function": f, "accuracy": a}
+        for v, t, f, a in rows
+    ]
+
+
+def test_module_is_specific_when_not_f_hurts_f_more_than_random_removal():
+    frame = pd.DataFrame(
+        evaluation_rows(1, 0.05, 0.90, 0.95, 0.90)
+        + evaluation_rows(2, 0.10, 0.85, 0.93, 0.91)
+        + evaluation_rows(3, 0.07, 0.88, 0.96, 0.90)
+    )
+    result = specificity(frame, ["add"] + ["mul"])
+    row = result[(result["mask"] == "add") & (result["other"] == "mul")].iloc[0]
+    assert row["verdict"] == "specific"
+    assert row["not-f on f %"] == round(100 * (0.05 + 0.10 + 0.07) / 3, 1)
+    assert row["extra damage to f (pts)"].startswith("+80.3")  # mean of 85, 75, 81 points
+
+
+def test_module_is_not_specific_when_random_removal_hurts_as_much():
+    frame = pd.DataFrame(
+        evaluation_rows(1, 0.05, 0.02, 0.01, 0.01)
+        + evaluation_rows(2, 0.04, 0.01, 0.01, 0.02)
+        + evaluation_rows(3, 0.06, 0.03, 0.01, 0.01)
+    )
+    row = specificity(frame, ["add", "mul"]).iloc[0]
+    assert row["verdict"] == "not specific"
+
+
+def test_random_draws_are_averaged_within_a_seed():
+    rows = evaluation_rows(1, 0.0, 0.5, 1.0, 1.0)
+    rows.append(
+        {
+            "seed": 1,
+            "mask_variant": "random_removal",
+            "mask_target": "add",
+            "evaluated_function": "add",
+            "accuracy": 0.7,
+        }
+    )
+    row = specificity(pd.DataFrame(rows), ["add", "mul"]).iloc[0]
+    assert row["random-f on f %"] == 60.0 and row["verdict"] == "unclear"  # one seed
+
+
+def curve(seed: int, kept: list[float]) -> list[dict]:
+    return [
+        {
+            "experiment": "e",
+            "setting": "",
+            "seed": seed,
+            "mask_job_id": f"m{seed}",
+            "target_function": "add",
+            "step": 10 * (i + 1),
+            "task_loss": 1.0 / (i + 1),
+            "kept_fraction": k,
+        }
+        for i, k in enumerate(kept)
+    ]
+
+
+def test_fit_still_shrinking_over_its_last_tenth_is_flagged():
+    frame = pd.DataFrame(
+        curve(1, [0.9, 0.6, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.499])
+        + curve(2, [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.15, 0.1])
+    )
+    result = convergence(frame).set_index("seed")
+    assert result.loc[1, "converged"] == "yes"
+    assert result.loc[2, "converged"] == "no: still shrinking"
+    assert result.loc[2, "kept change, last 10% (pts)"] == -5.0
