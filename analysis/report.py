@@ -20,6 +20,7 @@ from analysis.claims import ClaimVerdict, check_claims
 from analysis.controls import convergence, specificity
 from analysis.document import Block, Figure, Heading, Paragraph, Table, to_html, to_markdown
 from analysis.figures import accuracy_bars, keep_histogram, sharing_bars, short_layer
+from analysis.planted import planted_layers, planted_verdicts
 from analysis.sharing import sharing_over_seeds, total_shared_percent
 from analysis.summary import format_mean_std
 
@@ -74,7 +75,10 @@ class ReportWriter:
 
 
 def write_report(
-    tables: dict[str, pd.DataFrame], out_dir: Path, sweep: str, verdicts: list[ClaimVerdict] | None = None
+    tables: dict[str, pd.DataFrame],
+    out_dir: Path,
+    sweep: str,
+    verdicts: list[ClaimVerdict] | None = None,
 ) -> list[Path]:
     """Write the report folder; `verdicts` default to `check_claims(tables)`."""
     writer = ReportWriter(out_dir)
@@ -84,6 +88,7 @@ def write_report(
     writer.add(Heading(f"Report: {sweep}", 1), Paragraph(f"Jobs: {done} done, {failed} failed."))
     verdicts = check_claims(tables) if verdicts is None else verdicts
     _claims_section(writer, verdicts)
+    _planted_section(writer, tables["mask_overlaps"])
     evaluations = tables["evaluations"]
     if evaluations.empty:
         writer.add(
@@ -153,6 +158,25 @@ def _claims_section(writer: ReportWriter, verdicts: list[ClaimVerdict]) -> None:
         ),
     )
     writer.table(frame, "claims", "Claims (PAPER.md section 6)")
+
+
+def _planted_section(writer: ReportWriter, overlaps: pd.DataFrame) -> None:
+    verdicts = planted_verdicts(overlaps) if not overlaps.empty else pd.DataFrame()
+    if verdicts.empty:
+        return
+    writer.add(
+        Heading("Planted against recovered structure"),
+        Paragraph(
+            "Networks built with a known structure (disjoint towers, a shared trunk, a nested "
+            "path): the masks for A and B must recover it before results on other networks are trusted."
+        ),
+    )
+    writer.table(verdicts, "planted_verdicts", "Verdict per planted network")
+    writer.table(
+        planted_layers(overlaps),
+        "planted_layers",
+        "Per layer: IoU and IoMin of the A and B masks (mean over seeds)",
+    )
 
 
 def _scope(frame: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:

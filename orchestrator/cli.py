@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     results.set_defaults(handler=cmd_results)
 
+    check = commands.add_parser(
+        "check-method", help="run the planted-modules sweep and print its verdicts"
+    )
+    check.add_argument("--sweep-file", default="sweeps/planted.yaml")
+    check.add_argument("--executor", choices=["ray", "local"], default="ray")
+    check.set_defaults(handler=cmd_check_method)
+
     analyze = commands.add_parser("analyze", help="write the report of a sweep from its results")
     analyze.add_argument("sweep")
     analyze.set_defaults(handler=cmd_analyze)
@@ -160,6 +167,26 @@ def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) 
         frame = frame[wanted]
     print(render(frame, args.format))
     return 0
+
+
+def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Does the mask method recover structure planted by construction, on this machine?"""
+    from analysis.planted import planted_verdicts
+    from orchestrator.analyze import analyze, load_tables
+    from orchestrator.query import render
+    from orchestrator.submit import submit
+
+    plan = plan_sweep(load_sweep(args.sweep_file))
+    summary = submit(plan, settings, args.executor)
+    if summary.failed:
+        console.print(
+            f"{len(summary.failed)} planted jobs failed; see `orchestrator results {plan.sweep}`"
+        )
+        return EXIT_FAILED_JOBS
+    verdicts = planted_verdicts(load_tables(settings, plan.sweep)["mask_overlaps"])
+    print(render(verdicts.drop(columns=["setting"]), "table"))
+    console.print(f"Report: {analyze(settings, plan.sweep)}")
+    return 0 if (verdicts["verdict"] == "recovered").all() else EXIT_FAILED_JOBS
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) -> int:

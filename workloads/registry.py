@@ -12,11 +12,13 @@ from workloads.data.base import TaskConfig
 from workloads.data.cifar10 import Cifar10Config
 from workloads.data.double_add import DoubleAddConfig
 from workloads.data.permuted_mnist import PermutedMnistConfig
+from workloads.data.planted import PlantedConfig
 from workloads.data.scan import ScanConfig
 from workloads.models.base import ModelConfig
 from workloads.models.cnn import SimpleCnnConfig
 from workloads.models.fnn import FeedforwardConfig
 from workloads.models.lstm import LSTMConfig
+from workloads.models.planted import PlantedModelConfig
 from workloads.models.resnet import ResNetConfig
 from workloads.models.seq2seq_lstm import Seq2SeqLSTMConfig
 from workloads.models.transformer import TransformerConfig
@@ -28,10 +30,12 @@ TASKS["addmul"] = AddMulConfig
 TASKS["cifar10"] = Cifar10Config
 TASKS["double_add"] = DoubleAddConfig
 TASKS["permuted_mnist"] = PermutedMnistConfig
+TASKS["planted"] = PlantedConfig
 TASKS["scan"] = ScanConfig
 
 MODELS["fnn"] = FeedforwardConfig
 MODELS["lstm"] = LSTMConfig
+MODELS["planted"] = PlantedModelConfig
 MODELS["simple_cnn"] = SimpleCnnConfig
 MODELS["resnet"] = ResNetConfig
 MODELS["seq2seq_lstm"] = Seq2SeqLSTMConfig
