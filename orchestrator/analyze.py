@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.claims import check_claims
+from analysis.claims import ClaimVerdict, check_claims
 from analysis.report import claims_held, write_report
 from analysis.schema import TABLES
 from orchestrator.errors import UserError
@@ -25,7 +25,7 @@ def report_folder(settings: Settings, sweep: str) -> Path:
     return settings.workspace / "reports" / sweep
 
 
-def analyze(settings: Settings, sweep: str) -> Path:
+def analyze(settings: Settings, sweep: str) -> tuple[Path, list[ClaimVerdict]]:
     tables = load_tables(settings, sweep)
     if tables["runs"].empty:
         raise UserError(
@@ -42,4 +42,4 @@ def analyze(settings: Settings, sweep: str) -> Path:
             tracker.log_artifact(
                 parent, path, f"report/{path.parent.relative_to(out_dir)}".rstrip("/.")
             )
-    return out_dir / "report.md"
+    return out_dir / "report.md", verdicts

@@ -185,15 +185,23 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
         return EXIT_FAILED_JOBS
     verdicts = planted_verdicts(load_tables(settings, plan.sweep)["mask_overlaps"])
     print(render(verdicts.drop(columns=["setting"]), "table"))
-    console.print(f"Report: {analyze(settings, plan.sweep)}")
+    console.print(f"Report: {analyze(settings, plan.sweep)[0]}")
     return 0 if (verdicts["verdict"] == "recovered").all() else EXIT_FAILED_JOBS
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from orchestrator.analyze import analyze
 
-    report = analyze(settings, args.sweep)
-    console.print(f"Report: {report}")
+    report, verdicts = analyze(settings, args.sweep)
+    claims = Table(title="The paper's claims (details in the report)")
+    for column in ("claim", "experiment", "verdict", "our numbers", "reason"):
+        claims.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        claims.add_row(
+            verdict.claim, verdict.experiment, verdict.verdict, verdict.numbers, verdict.reason
+        )
+    console.print(claims)
+    console.print(f"Report: {report} (and report.html)")
     console.print(
         f"MLflow: {settings.mlflow_tracking_uri}  (mlflow ui --backend-store-uri {settings.mlflow_tracking_uri})"
     )
