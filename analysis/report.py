@@ -23,6 +23,7 @@ from analysis.figures import accuracy_bars, keep_histogram, sharing_bars, short_
 from analysis.planted import planted_layers, planted_verdicts
 from analysis.sharing import sharing_over_seeds, total_shared_percent
 from analysis.summary import format_mean_std
+from analysis.trends import beta_figure, setting_trends
 
 
 def compared_pairs(mask_layers: pd.DataFrame, experiment: str) -> list[tuple[str, str]]:
@@ -120,6 +121,8 @@ def write_report(
         _controls_section(writer, scope["evaluations"], targets, name)
         _convergence_section(writer, scope["fit_curves"], name)
         _histogram_section(writer, scope["keep_probability_mass"], experiment, name)
+    for experiment in evaluations["experiment"].unique():
+        _trend_section(writer, tables, experiment)
     (out_dir / "report.md").write_text(to_markdown(writer.blocks))
     (out_dir / "report.html").write_text(to_html(writer.blocks, out_dir, f"Report: {sweep}"))
     claims = pd.DataFrame([v.model_dump() for v in verdicts])
@@ -177,6 +180,22 @@ def _planted_section(writer: ReportWriter, overlaps: pd.DataFrame) -> None:
         "planted_layers",
         "Per layer: IoU and IoMin of the A and B masks (mean over seeds)",
     )
+
+
+def _trend_section(writer: ReportWriter, tables: dict[str, pd.DataFrame], experiment: str) -> None:
+    trends = setting_trends(tables, experiment)
+    if trends.empty:
+        return
+    writer.add(Heading(f"{experiment}: across settings"))
+    path = beta_figure(
+        tables, experiment, writer.folder / "figures" / f"{slug(experiment)}_beta.png"
+    )
+    if path is not None:
+        writer.figure(
+            path,
+            "Control-mask accuracy and density against the regularization weight beta (mean ± std over seeds).",
+        )
+    writer.table(trends, f"{slug(experiment)}_trends", "Per setting (mean ± std over seeds)")
 
 
 def _scope(frame: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:
