@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from orchestrator.errors import SpecError
 from orchestrator.plan import plan_sweep
 from orchestrator.spec import load_sweep
 
@@ -54,3 +55,18 @@ def test_paper_scale_counts_follow_the_master_table() -> None:
     assert counts["mask_stability"]["fit"] == 10 * 10 * 2  # seeds x pairs x data orders
     # 2 sizes x 25 betas x 10 seeds, less the 2 x 10 evaluations shared with addmul_ff
     assert counts["beta_sensitivity"]["evaluate"] == 2 * 25 * 10 - 2 * 10
+
+
+def test_variants_without_the_control_mask_are_refused_naming_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "name: bad\n"
+        "experiments:\n"
+        "  - name: e\n"
+        "    task: {name: addmul}\n"
+        "    model: {name: fnn}\n"
+        "    mask_fit: {target_functions: [add, mul]}\n"
+        "    evaluation: {variants: [half_mask]}\n"
+    )
+    with pytest.raises(SpecError, match="add 'all' to mask_fit.target_functions"):
+        load_sweep(path)
