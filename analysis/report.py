@@ -17,6 +17,7 @@ import pandas as pd
 from analysis.accuracy import accuracy_over_seeds, accuracy_table
 from analysis.chance import with_chance
 from analysis.claims import ClaimVerdict, check_claims
+from analysis.class_removal import class_removal, class_removal_summary, removed_per_token
 from analysis.controls import convergence, specificity
 from analysis.document import Block, Figure, Heading, Paragraph, Table, to_html, to_markdown
 from analysis.figures import accuracy_bars, keep_histogram, sharing_bars, short_layer
@@ -121,6 +122,8 @@ def write_report(
         _controls_section(writer, scope["evaluations"], targets, name)
         _convergence_section(writer, scope["fit_curves"], name)
         _histogram_section(writer, scope["keep_probability_mass"], experiment, name)
+        _class_removal_section(writer, scope.get("confusions", pd.DataFrame()), name)
+        _token_section(writer, scope.get("mask_rows", pd.DataFrame()), scope["mask_layers"], name)
     for experiment in evaluations["experiment"].unique():
         _trend_section(writer, tables, experiment)
     (out_dir / "report.md").write_text(to_markdown(writer.blocks))
@@ -196,6 +199,55 @@ def _trend_section(writer: ReportWriter, tables: dict[str, pd.DataFrame], experi
             "Control-mask accuracy and density against the regularization weight beta (mean ± std over seeds).",
         )
     writer.table(trends, f"{slug(experiment)}_trends", "Per setting (mean ± std over seeds)")
+
+
+def _class_removal_section(writer: ReportWriter, confusions: pd.DataFrame, name: str) -> None:
+    if confusions.empty:
+        return
+    per_seed = class_removal(confusions)
+    if per_seed.empty:
+        return
+    writer.add(
+        Heading("Class removal: does removing a class's weights hurt only that class?", 3),
+        Paragraph(
+            "Relative drop: how much the removed class's accuracy falls under its removal mask, "
+            "relative to the control mask (large and positive expected). Largest other/target: "
+            "the worst other class's relative drop as a % of the removed class's (below 10 expected)."
+        ),
+    )
+    writer.table(
+        per_seed,
+        f"{name}_class_removal",
+        "Per removed class (mean ± std over seeds)",
+        class_removal_summary(per_seed),
+    )
+
+
+def _token_section(
+    writer: ReportWriter, mask_rows: pd.DataFrame, mask_layers: pd.DataFrame, name: str
+) -> None:
+    if mask_rows.empty or mask_layers.empty:
+        return
+    control = mask_layers.loc[mask_layers["target_index"] == 0, "target_function"]
+    if control.empty:
+        return
+    frame = removed_per_token(mask_rows, control.iloc[0])
+    if frame.empty:
+        return
+    shown = frame.assign(
+        **{
+            "removed %": [
+                format_mean_std(m, s) for m, s in zip(frame["mean"], frame["std"], strict=True)
+            ]
+        }
+    )
+    writer.add(Heading("Output-layer weights removed per token", 3))
+    writer.table(
+        frame,
+        f"{name}_removed_per_token",
+        f"Share of the {control.iloc[0]} mask's kept weights in each output token's row that each split mask removes",
+        shown[["mask", "token", "removed %", "seeds"]],
+    )
 
 
 def _scope(frame: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:

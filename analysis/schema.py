@@ -45,7 +45,9 @@ class EvaluationRow(BaseModel):
     train_job_id: str
     mask_job_id: str | None = None
     mask_target: str | None = None  # the target function the mask was fitted for
-    mask_variant: str  # none | mask | inverted | inverted_io_kept | random_removal | ...
+    # none | mask | inverted | inverted_io_kept | random_removal | random_removal_io_kept |
+    # first_full_inverted (E2) | half_early | half_late (E10, control)
+    mask_variant: str
     draw: int = 0  # which random draw, for random controls
     evaluated_function: str
     accuracy: float
@@ -125,6 +127,44 @@ class KeepProbabilityRow(BaseModel):
     histogram_json: str
 
 
+class ConfusionRow(BaseModel):
+    """`confusions`: classification tasks (CIFAR-10, E5): (base model or mask) x true class x
+    predicted class -> share of the true class's evaluation samples; rows sum to 1 per true
+    class (classes without samples have no rows)."""
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_target: str | None = None  # None with mask_variant "none": the unmasked base model
+    mask_variant: str  # none | mask
+    true_class: str
+    predicted_class: str
+    fraction: float
+
+
+class MaskRowRow(BaseModel):
+    """`mask_rows`: tasks that name their output rows (SCAN: one token per row, E3 Fig. 4b):
+    mask x row of the output layer (the last masked weight matrix) -> weights kept, kept by
+    this mask and the control mask, weights in the row. Removed-per-token % of mask X =
+    (control's kept - kept_and_control) / control's kept, from X's and the control's rows."""
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str
+    mask_target: str
+    layer: str
+    row: int
+    token: str
+    kept: int
+    kept_and_control: int
+    total: int
+
+
 TABLES: dict[str, type[BaseModel]] = {
     "runs": RunRow,
     "evaluations": EvaluationRow,
@@ -132,6 +172,8 @@ TABLES: dict[str, type[BaseModel]] = {
     "mask_overlaps": MaskOverlapRow,
     "fit_curves": FitCurveRow,
     "keep_probability_mass": KeepProbabilityRow,
+    "confusions": ConfusionRow,
+    "mask_rows": MaskRowRow,
 }
 
 _ARROW_TYPES: dict[Any, pa.DataType] = {

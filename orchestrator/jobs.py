@@ -29,6 +29,7 @@ from analysis.schema import (
     RunRow,
 )
 from orchestrator.errors import StoreError
+from orchestrator.extra_results import confusion_rows, mask_row_rows, variant_evaluation_rows
 from orchestrator.plan import Job, canonical
 from orchestrator.results import write_rows
 from orchestrator.settings import Settings
@@ -47,6 +48,8 @@ from workloads.masking import (
 )
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig, train_model
+from workloads.transforms import apply_before_masking
+from workloads.variants import matching_names
 
 
 class JobContext(BaseModel):
@@ -107,7 +110,7 @@ def load_base_model(store: ArtifactStore, job: Job, task) -> torch.nn.Module:
     model = build_model(job, task, seed=0)
     state = load_tensors(store, f"{job.sweep}/jobs/{train_job_id}/model.safetensors")
     model.load_state_dict(state)
-    return model.eval()
+    return apply_before_masking(job.config.get("before_masking"), model).eval()
 
 
 def run_train(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
@@ -125,12 +128,15 @@ def run_fit(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> di
     task = build_task(job.config["task"])
     model = load_base_model(store, job, task)
     target = job.config["target_function"]
+    config = MaskFitConfig.model_validate(job.config["mask_fit"])
     outcome = fit_mask(
         model,
         task,
         target,
-        MaskFitConfig.model_validate(job.config["mask_fit"]),
+        config,
         job.config["seed"],
+        fixed_logits=fixed_control_logits(store, job, model, config),
+        data_seed=job.config.get("data_order_seed"),
     )
     tracker.log_history(run_id, outcome.history)
     save_tensors(store, tracker, run_id, artifact_key(job, "mask.safetensors"), outcome.logits)
@@ -167,6 +173,24 @@ def run_fit(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> di
         )
         write_rows(store, job.sweep, "keep_probability_mass", job.id, [row])
     return {f"final_{k}": v for k, v in outcome.history[-1].items() if k != "step"}
+
+
+def fixed_control_logits(
+    store: ArtifactStore, job: Job, model: torch.nn.Module, config: MaskFitConfig
+) -> dict[str, torch.Tensor] | None:
+    """The control fit's logits of the `fixed_from_control` tensors, for fits that copy them."""
+    control_fit = job.config.get("control_fit_job")
+    if not control_fit:
+        return None
+    control = load_tensors(store, f"{job.sweep}/jobs/{control_fit}/mask.safetensors")
+    names = matching_names(list(control), config.fixed_from_control)
+    if not names:
+        raise ValueError(
+            f"mask_fit.fixed_from_control {config.fixed_from_control} names no masked tensor; "
+            f"masked: {', '.join(control)}"
+        )
+    device = next(model.parameters()).device
+    return {name: control[name].to(device) for name in names}
 
 
 def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
@@ -208,6 +232,11 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
         for a, b in itertools.combinations(masks, 2)
         for index, (layer, counts) in enumerate(overlap_counts(masks[a], masks[b]).items())
     ]
+    rows += variant_evaluation_rows(job.config["evaluation"], model, task, masks, fits, keys)
+    write_rows(
+        store, job.sweep, "confusions", job.id, confusion_rows(model, task, masks, keys, batch_size)
+    )
+    write_rows(store, job.sweep, "mask_rows", job.id, mask_row_rows(task, masks, fits, keys))
     write_rows(store, job.sweep, "evaluations", job.id, rows)
     write_rows(store, job.sweep, "mask_overlaps", job.id, overlaps)
     metrics = {

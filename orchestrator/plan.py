@@ -96,32 +96,26 @@ def experiment_jobs(sweep: str, experiment: ExperimentSpec, point: dict[str, Any
         seed=experiment.seed,
         **common,
     )
-    mask_fit = experiment.mask_fit.model_dump(mode="json", exclude={"target_functions"})
-    fits = {}
-    for target in experiment.target_functions():
-        fit_config = {
-            "train_job": train.id,
-            "task": task,
-            "model": model,
-            "mask_fit": mask_fit,
-            "target_function": target,
-            "seed": mask_seed,
-        }
-        fits[target] = Job(
+    fit_task = experiment.fitted_task().model_dump(mode="json")
+    fits: dict[str, Job] = {}
+    for label, fit_config in fit_configs(experiment, train.id, fit_task, mask_seed):
+        control_fit = fit_config.get("control_fit_job")
+        fits[label] = Job(
             id=job_id("fit", fit_config),
             kind="fit",
             config=fit_config,
-            depends_on=(train.id,),
+            depends_on=(train.id, *([control_fit] if control_fit else [])),
             resources=experiment.resources.fit,
             seed=mask_seed,
             **common,
         )
     evaluate_config = {
         "train_job": train.id,
-        "fit_jobs": {target: fit.id for target, fit in fits.items()},
-        "task": task,
+        "fit_jobs": {label: fit.id for label, fit in fits.items()},
+        "task": fit_task,
         "model": model,
         "evaluation": experiment.evaluation.model_dump(mode="json"),
+        **before_masking(experiment),
     }
     evaluate = Job(
         id=job_id("evaluate", evaluate_config),
@@ -133,3 +127,47 @@ def experiment_jobs(sweep: str, experiment: ExperimentSpec, point: dict[str, Any
         **common,
     )
     return [train, *fits.values(), evaluate]
+
+
+def before_masking(experiment: ExperimentSpec) -> dict[str, Any]:
+    """The base-model change the fit and evaluation jobs apply, when the spec names one."""
+    name = experiment.mask_fit.before_masking
+    return {"before_masking": name} if name else {}
+
+
+def fit_configs(
+    experiment: ExperimentSpec, train_id: str, task: dict[str, Any], seed: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """(mask label, fit config) per target function and data-order seed, control first.
+
+    Labels are the target names, or `<target>-order<data-order seed>` with
+    `mask_fit.data_order_seeds`. With `mask_fit.fixed_from_control`, every other fit names
+    the control fit of its data-order seed (`control_fit_job`), whose mask it copies.
+    """
+    mask_fit = experiment.mask_fit.model_dump(
+        mode="json", exclude={"target_functions", "data_order_seeds", "before_masking"}
+    )
+    control = experiment.fitted_task().target_functions()[0]
+    targets = sorted(experiment.target_functions(), key=lambda target: target != control)
+    configs: list[tuple[str, dict[str, Any]]] = []
+    for data_seed in experiment.mask_fit.data_order_seeds or [None]:
+        control_id = None
+        for target in targets:
+            config: dict[str, Any] = {
+                "train_job": train_id,
+                "task": task,
+                "model": experiment.model.model_dump(mode="json"),
+                "mask_fit": mask_fit,
+                "target_function": target,
+                "seed": seed,
+                **before_masking(experiment),
+            }
+            if data_seed is not None:
+                config["data_order_seed"] = data_seed
+            if experiment.mask_fit.fixed_from_control and target != control:
+                config["control_fit_job"] = control_id
+            label = target if data_seed is None else f"{target}-order{data_seed}"
+            configs.append((label, config))
+            if target == control:
+                control_id = job_id("fit", config)
+    return configs

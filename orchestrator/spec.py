@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from orchestrator.errors import SpecError
+from orchestrator.experiment_checks import check_experiment
 from orchestrator.sweepfile import find_sweep_file, load_sweep_document, locate
 from workloads.fit import MaskFitConfig
 from workloads.registry import MODELS, TASKS
@@ -86,6 +87,17 @@ class EvaluationConfig(BaseModel):
     io_kept_inverse: bool = Field(
         True, description="also run the inverse test with the first and last masked tensors whole"
     )
+    variants: list[Literal["first_full_mask", "half_mask"]] = Field(
+        default_factory=list,
+        description="extra mask tests: first_full_mask (E2: inverse test, I/O tensors keep "
+        "the control mask), half_mask (E10: control mask on the early or the late tensors only)",
+    )
+    half_mask_rounding: Literal["ceil", "floor"] = Field(
+        "ceil", description="early = first ceil(n/2) (add/mul FNN) or floor(n/2) (double add)"
+    )
+    half_mask_early: list[str] | None = Field(
+        None, description="names or prefixes of the early tensors instead (SCAN Transformer)"
+    )
 
 
 class ExperimentSpec(BaseModel):
@@ -100,6 +112,11 @@ class ExperimentSpec(BaseModel):
     evaluation: EvaluationConfig = EvaluationConfig()
     seed: int = Field(0, description="base-model seed; every random stream derives from it")
     mask_seed: int | None = Field(None, description="seed of the mask fits; null = seed")
+    mask_task: dict[str, Any] = Field(
+        default_factory=dict,
+        description="task fields changed for the mask fits and evaluation only; the base "
+        "model trains on `task` as given (E6: a 2-class subset, `mask_task.classes`)",
+    )
     grid: dict[str, list[Any]] = Field(
         default_factory=dict, description="dotted field -> values; cross product of all"
     )
@@ -121,17 +138,32 @@ class ExperimentSpec(BaseModel):
 
     @model_validator(mode="after")
     def _targets_exist(self) -> ExperimentSpec:
-        valid = task_target_functions(self.task)
+        valid = task_target_functions(self.fitted_task())
         for target in self.mask_fit.target_functions or []:
             if target not in valid:
                 raise ValueError(
                     f"mask_fit.target_functions: unknown target function {target!r} for task "
                     f"{self.task.name!r}; valid: {', '.join(valid)}"
                 )
+        check_experiment(self)
         return self
 
     def target_functions(self) -> list[str]:
-        return list(self.mask_fit.target_functions or task_target_functions(self.task))
+        """The targets to fit masks for, in order; [] in the spec means none (baselines)."""
+        if self.mask_fit.target_functions is None:
+            return list(task_target_functions(self.fitted_task()))
+        return list(self.mask_fit.target_functions)
+
+    def fitted_task(self) -> BaseModel:
+        """The task the masks are fitted and evaluated on: `task` with `mask_task` applied."""
+        if not self.mask_task:
+            return self.task
+        try:
+            return type(self.task).model_validate({**self.task.model_dump(), **self.mask_task})
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"mask_task.{field}: {first['msg']}") from None
 
     def grid_points(self) -> list[dict[str, Any]]:
         keys = list(self.grid)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from torch import nn
 
 from workloads.data.base import (
@@ -31,6 +31,7 @@ from workloads.masking import (
     sample_masks,
 )
 from workloads.train import MetricsCallback
+from workloads.transforms import BEFORE_MASKING
 
 
 class MaskFitConfig(BaseModel):
@@ -51,6 +52,27 @@ class MaskFitConfig(BaseModel):
     mask_biases: bool = False
     grad_clip: float | None = Field(1.0, gt=0, description="global norm over the logits")
     log_every: int = Field(100, gt=0)
+    fixed_from_control: list[str] = Field(
+        default_factory=list,
+        description="parameter names (or module prefixes) whose mask every other fit copies "
+        "from the control fit and does not train (E5: [output], removal must act in the features)",
+    )
+    before_masking: str | None = Field(
+        None,
+        description=f"change the base model before masking; one of: {', '.join(BEFORE_MASKING)}",
+    )
+    data_order_seeds: list[int] | None = Field(
+        None,
+        description="E6 mask stability: fit every target once per data-order seed here "
+        "(masks labelled <target>-order<seed>); null = one fit, data order from the job seed",
+    )
+
+    @field_validator("before_masking")
+    @classmethod
+    def _known_transform(cls, value: str | None) -> str | None:
+        if value is not None and value not in BEFORE_MASKING:
+            raise ValueError(f"unknown transform {value!r}; valid: {', '.join(BEFORE_MASKING)}")
+        return value
 
     @model_validator(mode="after")
     def _slices_are_equal(self) -> MaskFitConfig:
@@ -143,17 +165,28 @@ def fit_mask(
     seed: int,
     on_metrics: MetricsCallback | None = None,
     on_step: Callable[[int], None] | None = None,
+    fixed_logits: Params | None = None,
+    data_seed: int | None = None,
 ) -> FitOutcome:
-    """Fit one mask for `target` on the frozen `model`; the model is left unchanged."""
+    """Fit one mask for `target` on the frozen `model`; the model is left unchanged.
+
+    `fixed_logits` (another mask's logits for some tensors) are not trained: their final
+    mask is applied throughout and they are returned unchanged with the fitted ones.
+    `data_seed` sets the data order apart from the mask noise (default: `seed`).
+    """
     check_target(task, target)
     freeze(model)
     device = model_device(model)
-    generator = torch.Generator().manual_seed(seed)  # data order
+    fixed_logits = fixed_logits or {}
+    generator = torch.Generator().manual_seed(seed if data_seed is None else data_seed)
     mask_generator = torch.Generator(device=device).manual_seed(seed + 1)  # mask noise, on device
     examples = task.train_examples(target)
-    names = maskable_parameter_names(model, config.mask_biases)
+    all_names = maskable_parameter_names(model, config.mask_biases)
+    names = [name for name in all_names if name not in fixed_logits]
     logits = initial_logits(model, names, config.initial_keep_probability)
     frozen = {name: p.detach() for name, p in model.named_parameters()}
+    for name, keep in final_mask(fixed_logits).items():
+        frozen[name] = frozen[name] * keep.to(device=device, dtype=frozen[name].dtype)
     vectorize = device.type == "cuda"
     optimizer = torch.optim.Adam(list(logits.values()), lr=config.learning_rate)
     outcome = FitOutcome(logits=logits)
@@ -177,7 +210,8 @@ def fit_mask(
                 on_metrics(step, point)
         if on_step is not None:
             on_step(step)
-    outcome.logits = {name: logit.detach() for name, logit in logits.items()}
+    fitted = {**{name: logit.detach() for name, logit in logits.items()}, **fixed_logits}
+    outcome.logits = {name: fitted[name] for name in all_names}
     return outcome
 
 

@@ -27,6 +27,10 @@ class TrainingConfig(BaseModel):
     weight_decay: float = Field(0.0, ge=0)
     momentum: float = Field(0.9, ge=0, description="SGD only")
     log_every: int = Field(100, gt=0, description="steps between metric points")
+    target_function: str | None = Field(
+        None,
+        description="the target function to train on (SCAN baselines: a split); null = control",
+    )
 
 
 def make_optimizer(config: TrainingConfig, params) -> torch.optim.Optimizer:
@@ -44,10 +48,11 @@ def train_model(
     seed: int,
     on_metrics: MetricsCallback | None = None,
 ) -> list[dict[str, float]]:
-    """Train `model` in place on the task's control target; returns the metric history."""
+    """Train `model` in place on the configured target (default: the task's control target);
+    returns the metric history."""
     generator = torch.Generator().manual_seed(seed)
     device = model_device(model)
-    examples = task.train_examples(task.target_functions[0])
+    examples = task.train_examples(config.target_function or task.target_functions[0])
     optimizer = make_optimizer(config, model.parameters())
     call = call_with(model, dict(model.named_parameters()))
     history: list[dict[str, float]] = []

@@ -113,6 +113,7 @@ def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor, classes: i
 
 class Cifar10Task:
     shape = {"input_channels": 3, "image_size": 32, "output_size": len(CLASS_NAMES)}
+    class_names = CLASS_NAMES  # output index -> class, for confusion tables
 
     def __init__(self, config: Cifar10Config) -> None:
         self.config = config

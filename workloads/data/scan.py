@@ -133,6 +133,9 @@ class ScanConfig(TaskConfig):
 class ScanTask:
     """Target function = split: train on its train set, evaluate on its test set."""
 
+    # the token of each row of a decoder output layer, for the removed-per-token statistic
+    output_tokens = (*seq2seq.SPECIAL_TOKENS, *TARGET_WORDS)
+
     def __init__(self, config: ScanConfig) -> None:
         self.config = config
         self.target_functions = config.target_functions()

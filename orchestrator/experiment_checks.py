@@ -1,0 +1,29 @@
+"""Consistency checks between an experiment's sections that no single field can make.
+
+Called by the spec's validator, so a bad combination is a spec error naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def check_experiment(experiment: Any) -> None:
+    """Raise ValueError (turned into a SpecError with the field) for an inconsistent experiment."""
+    task = experiment.task
+    training_target = experiment.training.target_function
+    if training_target is not None and training_target not in task.target_functions():
+        raise ValueError(
+            f"training.target_function: unknown target function {training_target!r} for task "
+            f"{task.name!r}; valid: {', '.join(task.target_functions())}"
+        )
+    control = experiment.fitted_task().target_functions()[0]
+    needs_control = {
+        "mask_fit.fixed_from_control": bool(experiment.mask_fit.fixed_from_control),
+        "evaluation.variants": bool(experiment.evaluation.variants),
+    }
+    for field, used in needs_control.items():
+        if used and control not in experiment.target_functions():
+            raise ValueError(
+                f"{field} needs the control mask: add {control!r} to mask_fit.target_functions"
+            )
