@@ -11,6 +11,7 @@ from workloads.data.addmul import AddMulConfig
 from workloads.data.base import TaskConfig
 from workloads.data.cifar10 import Cifar10Config
 from workloads.data.double_add import DoubleAddConfig
+from workloads.data.mathematics import MathematicsConfig
 from workloads.data.permuted_mnist import PermutedMnistConfig
 from workloads.data.scan import ScanConfig
 from workloads.models.base import ModelConfig
@@ -29,6 +30,7 @@ TASKS["cifar10"] = Cifar10Config
 TASKS["double_add"] = DoubleAddConfig
 TASKS["permuted_mnist"] = PermutedMnistConfig
 TASKS["scan"] = ScanConfig
+TASKS["mathematics"] = MathematicsConfig
 
 MODELS["fnn"] = FeedforwardConfig
 MODELS["lstm"] = LSTMConfig
