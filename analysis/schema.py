@@ -87,11 +87,30 @@ class MaskOverlapRow(BaseModel):
     total: int
 
 
+class TransferSharingRow(BaseModel):
+    """`transfer_sharing`: task p x masked tensor j of a sequence (E7) -> shared, kept.
+
+    shared = #(M_p,j and union of M_q,j over q < p), kept = #M_p,j; sharing = shared / kept.
+    """
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    job_id: str
+    task_index: int
+    layer: str
+    layer_index: int
+    shared: int
+    kept: int
+
+
 TABLES: dict[str, type[BaseModel]] = {
     "runs": RunRow,
     "evaluations": EvaluationRow,
     "mask_layers": MaskLayerRow,
     "mask_overlaps": MaskOverlapRow,
+    "transfer_sharing": TransferSharingRow,
 }
 
 _ARROW_TYPES: dict[Any, pa.DataType] = {
