@@ -7,6 +7,7 @@ against the class registered under their `name`.
 
 from __future__ import annotations
 
+from workloads.custom import CustomModelConfig, CustomTaskConfig
 from workloads.data.addmul import AddMulConfig
 from workloads.data.base import TaskConfig
 from workloads.data.cifar10 import Cifar10Config
@@ -31,6 +32,7 @@ TASKS["double_add"] = DoubleAddConfig
 TASKS["permuted_mnist"] = PermutedMnistConfig
 TASKS["scan"] = ScanConfig
 TASKS["mathematics"] = MathematicsConfig
+TASKS["custom"] = CustomTaskConfig
 
 MODELS["fnn"] = FeedforwardConfig
 MODELS["lstm"] = LSTMConfig
@@ -38,3 +40,4 @@ MODELS["simple_cnn"] = SimpleCnnConfig
 MODELS["resnet"] = ResNetConfig
 MODELS["seq2seq_lstm"] = Seq2SeqLSTMConfig
 MODELS["transformer"] = TransformerConfig
+MODELS["custom"] = CustomModelConfig
