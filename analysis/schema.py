@@ -165,6 +165,24 @@ class MaskRowRow(BaseModel):
     total: int
 
 
+class TransferSharingRow(BaseModel):
+    """`transfer_sharing`: task p x masked tensor j of a sequence (E7) -> shared, kept.
+
+    shared = #(M_p,j and union of M_q,j over q < p), kept = #M_p,j; sharing = shared / kept.
+    """
+
+    sweep: str
+    experiment: str
+    setting: str
+    seed: int
+    job_id: str
+    task_index: int
+    layer: str
+    layer_index: int
+    shared: int
+    kept: int
+
+
 TABLES: dict[str, type[BaseModel]] = {
     "runs": RunRow,
     "evaluations": EvaluationRow,
@@ -174,6 +192,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "keep_probability_mass": KeepProbabilityRow,
     "confusions": ConfusionRow,
     "mask_rows": MaskRowRow,
+    "transfer_sharing": TransferSharingRow,
 }
 
 _ARROW_TYPES: dict[Any, pa.DataType] = {

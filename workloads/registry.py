@@ -7,10 +7,12 @@ against the class registered under their `name`.
 
 from __future__ import annotations
 
+from workloads.custom import CustomModelConfig, CustomTaskConfig
 from workloads.data.addmul import AddMulConfig
 from workloads.data.base import TaskConfig
 from workloads.data.cifar10 import Cifar10Config
 from workloads.data.double_add import DoubleAddConfig
+from workloads.data.mathematics import MathematicsConfig
 from workloads.data.permuted_mnist import PermutedMnistConfig
 from workloads.data.planted import PlantedConfig
 from workloads.data.scan import ScanConfig
@@ -32,6 +34,8 @@ TASKS["double_add"] = DoubleAddConfig
 TASKS["permuted_mnist"] = PermutedMnistConfig
 TASKS["planted"] = PlantedConfig
 TASKS["scan"] = ScanConfig
+TASKS["mathematics"] = MathematicsConfig
+TASKS["custom"] = CustomTaskConfig
 
 MODELS["fnn"] = FeedforwardConfig
 MODELS["lstm"] = LSTMConfig
@@ -40,3 +44,4 @@ MODELS["simple_cnn"] = SimpleCnnConfig
 MODELS["resnet"] = ResNetConfig
 MODELS["seq2seq_lstm"] = Seq2SeqLSTMConfig
 MODELS["transformer"] = TransformerConfig
+MODELS["custom"] = CustomModelConfig
