@@ -270,7 +270,13 @@ def in_model_order(
     return {name: tensors[name] for name, _ in model.named_parameters() if name in tensors}
 
 
-RUNNERS = {"train": run_train, "fit": run_fit, "evaluate": run_evaluate}
+def run_transfer(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
+    from orchestrator.transfer_job import run_transfer as run  # imports this module's helpers
+
+    return run(job, store, tracker, run_id)
+
+
+RUNNERS = {"train": run_train, "fit": run_fit, "evaluate": run_evaluate, "transfer": run_transfer}
 
 
 def _row_keys(job: Job) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from orchestrator import CODE_VERSION
 from orchestrator.spec import ExperimentSpec, Resources, SweepSpec, apply_grid_point
 
-JobKind = Literal["train", "fit", "evaluate"]
+JobKind = Literal["train", "fit", "evaluate", "transfer"]
 
 
 class Job(BaseModel):
@@ -48,6 +48,7 @@ class Plan(BaseModel):
         table: dict[str, dict[str, int]] = {}
         for job in self.jobs:
             row = table.setdefault(job.experiment, {"train": 0, "fit": 0, "evaluate": 0})
+            row.setdefault(job.kind, 0)
             row[job.kind] += 1
         return table
 
@@ -78,6 +79,8 @@ def plan_sweep(sweep: SweepSpec) -> Plan:
 def experiment_jobs(sweep: str, experiment: ExperimentSpec, point: dict[str, Any]) -> list[Job]:
     """The train job, one fit per target function, and the evaluation of one grid point."""
     task = experiment.task.model_dump(mode="json")
+    if experiment.protocol == "transfer":
+        return [transfer_job(sweep, experiment, point, task)]
     model = experiment.model.model_dump(mode="json")
     mask_seed = experiment.seed if experiment.mask_seed is None else experiment.mask_seed
     common = {"sweep": sweep, "experiment": experiment.name, "varying": point}
@@ -171,3 +174,23 @@ def fit_configs(
             if target == control:
                 control_id = job_id("fit", config)
     return configs
+
+
+def transfer_job(sweep: str, experiment: ExperimentSpec, point: dict[str, Any], task: dict) -> Job:
+    """E7: one job learns the whole task sequence (each task depends on the ones before).
+
+    The network's hidden sizes come from the experiment's `model` section (an FNN).
+    """
+    transfer = experiment.transfer.model_dump(mode="json")
+    transfer["hidden_sizes"] = experiment.model.hidden_sizes
+    config = {"task": task, "transfer": transfer, "seed": experiment.seed}
+    return Job(
+        id=job_id("transfer", config),
+        kind="transfer",
+        sweep=sweep,
+        experiment=experiment.name,
+        config=config,
+        resources=experiment.resources.transfer,
+        varying=point,
+        seed=experiment.seed,
+    )

@@ -30,6 +30,7 @@ from orchestrator.sweepfile import find_sweep_file, load_sweep_document, locate
 from workloads.fit import MaskFitConfig
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig
+from workloads.transfer import TransferConfig
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -76,6 +77,7 @@ class ResourcesByKind(BaseModel):
     train: Resources = Resources()
     fit: Resources = Resources()
     evaluate: Resources = Resources()
+    transfer: Resources = Resources()
 
 
 class EvaluationConfig(BaseModel):
@@ -107,6 +109,12 @@ class ExperimentSpec(BaseModel):
     name: str = Field(pattern=NAME_PATTERN)
     task: TaskSpec
     model: ModelSpec
+    protocol: Literal["masks", "transfer"] = Field(
+        "masks",
+        description="masks: train -> mask fits -> evaluation; transfer: E7, tasks learned in "
+        "sequence with weights and masks trained jointly (the `transfer` section)",
+    )
+    transfer: TransferConfig = TransferConfig()
     training: TrainingConfig = TrainingConfig()
     mask_fit: MaskFitConfig = MaskFitConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
@@ -135,6 +143,15 @@ class ExperimentSpec(BaseModel):
                     f"grid key {key!r} is not a field; valid roots: {', '.join(valid)}"
                 )
         return grid
+
+    @model_validator(mode="after")
+    def _transfer_uses_a_feedforward_model(self) -> ExperimentSpec:
+        if self.protocol == "transfer" and self.model.name != "fnn":
+            raise ValueError(
+                f"protocol transfer learns an FNN (paper E7: 784-800-800-64-10); model is "
+                f"{self.model.name!r}: use model: {{name: fnn, hidden_sizes: [800, 800, 64]}}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _targets_exist(self) -> ExperimentSpec:

@@ -31,14 +31,34 @@ class TrainingConfig(BaseModel):
         None,
         description="the target function to train on (SCAN baselines: a split); null = control",
     )
+    adam_betas: tuple[float, float] = Field((0.9, 0.999), description="Mathematics: (0.9, 0.995)")
+    adam_eps: float = Field(1e-8, gt=0, description="Mathematics: 1e-9")
+    warmup_steps: int = Field(0, ge=0, description="linear learning-rate warm-up")
+    lr_decay_steps: list[int] = Field(
+        default_factory=list, description="steps where lr is multiplied by lr_decay_factor (ResNet)"
+    )
+    lr_decay_factor: float = Field(0.1, gt=0)
 
 
 def make_optimizer(config: TrainingConfig, params) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+        return torch.optim.Adam(
+            params,
+            lr=config.learning_rate,
+            betas=config.adam_betas,
+            eps=config.adam_eps,
+            weight_decay=config.weight_decay,
+        )
     return torch.optim.SGD(
         params, lr=config.learning_rate, momentum=config.momentum, weight_decay=config.weight_decay
     )
+
+
+def learning_rate_factor(config: TrainingConfig, step: int) -> float:
+    """Multiplier of the base lr after `step` optimizer steps: warm-up, then step decay."""
+    warmup = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
+    decays = sum(step >= boundary for boundary in config.lr_decay_steps)
+    return warmup * config.lr_decay_factor**decays
 
 
 def train_model(
@@ -54,6 +74,9 @@ def train_model(
     device = model_device(model)
     examples = task.train_examples(config.target_function or task.target_functions[0])
     optimizer = make_optimizer(config, model.parameters())
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate_factor(config, step)
+    )
     call = call_with(model, dict(model.named_parameters()))
     history: list[dict[str, float]] = []
     model.train()
@@ -65,6 +88,7 @@ def train_model(
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
+        schedule.step()
         if step % config.log_every == 0 or step == config.steps:
             point = {
                 "step": float(step),

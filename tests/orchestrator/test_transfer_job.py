@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from mlflow.tracking import MlflowClient
 
-from orchestrator.plan import Job, job_id
+from orchestrator.plan import Job, plan_sweep
 from orchestrator.results import read_table
-from orchestrator.spec import Resources
+from orchestrator.spec import SweepSpec
 from orchestrator.store import open_store
 from orchestrator.tracking import Tracker
 from orchestrator.transfer_job import run_transfer
@@ -15,30 +15,30 @@ from workloads.checkpoint import tensors_from_bytes
 
 
 def transfer_job() -> Job:
-    config = {
-        "task": {"name": "addmul", "train_size": 256, "validation_size": 64},
-        "transfer": {
-            "hidden_sizes": [8, 8],
-            "steps_per_task": 4,
-            "batch_size": 16,
-            "mask_samples_per_step": 4,
-            "fresh_logit": 0.0,
-            "log_every": 2,
-        },
-        "seed": 3,
-    }
-    # "transfer" is not yet a JobKind of plan.py; construct the job as that kind will.
-    return Job.model_construct(
-        id=job_id("transfer", config),
-        kind="transfer",
-        sweep="tr",
-        experiment="permuted",
-        config=config,
-        depends_on=(),
-        resources=Resources(),
-        varying={"seed": 3, "transfer.fresh_logit": 0.0},
-        seed=3,
+    """A tiny E7-style experiment, planned the way a sweep file would be."""
+    sweep = SweepSpec.model_validate(
+        {
+            "name": "tr",
+            "experiments": [
+                {
+                    "name": "permuted",
+                    "protocol": "transfer",
+                    "task": {"name": "addmul", "train_size": 256, "validation_size": 64},
+                    "model": {"name": "fnn", "hidden_sizes": [8, 8]},
+                    "transfer": {
+                        "steps_per_task": 4,
+                        "batch_size": 16,
+                        "mask_samples_per_step": 4,
+                        "log_every": 2,
+                    },
+                    "grid": {"seed": [3], "transfer.fresh_logit": [0.0]},
+                }
+            ],
+        }
     )
+    (job,) = plan_sweep(sweep).jobs
+    assert job.kind == "transfer" and job.config["transfer"]["hidden_sizes"] == [8, 8]
+    return job
 
 
 def test_transfer_job_records_sharing_per_task_and_layer(settings):
