@@ -78,12 +78,15 @@ class _GumbelSigmoidStraightThrough(torch.autograd.Function):
         kept_part = keep * uniform  # [K, *shape]
         soft = kept_part / (kept_part + (1.0 - keep) * (1.0 - uniform))
         ctx.save_for_backward(soft)
+        ctx.logit_shape = logits.shape
         return (soft > 0.5).to(logits.dtype)
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
         (soft,) = ctx.saved_tensors
-        return (grad_output * soft * (1.0 - soft)).sum(0), None
+        # Sum over the sample dimension: [K, *shape] -> [*shape], or [M, K, *shape] ->
+        # [M, 1, *shape] for the stacked logits of many fits (batched_fit).
+        return (grad_output * soft * (1.0 - soft)).sum_to_size(ctx.logit_shape), None
 
 
 def sample_masks(
@@ -97,9 +100,24 @@ def sample_masks(
     """
     masks = {}
     for name, logit in logits.items():
-        uniform = torch.rand((samples, *logit.shape), generator=generator, device=logit.device)
-        masks[name] = _GumbelSigmoidStraightThrough.apply(logit, uniform.clamp_(1e-10, 1.0 - 1e-7))
+        uniform = torch.empty((samples, *logit.shape), device=logit.device)
+        masks[name] = straight_through(logit, fill_mask_noise(uniform, generator))
     return masks
+
+
+def fill_mask_noise(uniform: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Fill `uniform` in place with the mask noise of one logit tensor and return it.
+
+    Uniforms in (0, 1), clamped away from 0 and 1 so that no sample is exactly 0 or 1;
+    batched fits fill their slice of a stacked buffer with their own generator.
+    """
+    torch.rand(uniform.shape, generator=generator, device=uniform.device, out=uniform)
+    return uniform.clamp_(1e-10, 1.0 - 1e-7)
+
+
+def straight_through(logits: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+    """Binary masks for the given noise; `logits` broadcast against `uniform` [.., K, *shape]."""
+    return _GumbelSigmoidStraightThrough.apply(logits, uniform)
 
 
 def reference_sample(logit: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:

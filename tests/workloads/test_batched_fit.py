@@ -1,0 +1,81 @@
+"""Batched mask fits end where separate `fit_mask` runs with the same seeds end."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from workloads.batched_fit import FitRequest, choose_fit_layout, fit_masks
+from workloads.data.addmul import AddMulConfig
+from workloads.fit import MaskFitConfig, fit_mask
+from workloads.models.fnn import build_feedforward
+
+
+@pytest.fixture(scope="module")
+def task():
+    return AddMulConfig(train_size=2000, validation_size=100).build()
+
+
+def tiny_model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_feedforward(42, [16, 16], 20)
+
+
+def separate_fits(task, requests):
+    return [fit_mask(tiny_model(), task, r.target, r.config, r.seed) for r in requests]
+
+
+CONFIG = MaskFitConfig(steps=5, batch_size=16, mask_samples_per_step=4, log_every=1)
+REQUESTS = [
+    FitRequest("add", CONFIG, seed=3),
+    FitRequest("mul", CONFIG, seed=3),
+    FitRequest("all", CONFIG.model_copy(update={"regularization_weight": 0.5}), seed=7),
+]
+
+
+def test_looped_batch_equals_separate_fits_exactly(task):
+    batched = fit_masks(tiny_model(), task, REQUESTS, vectorize=False)
+    for ours, alone in zip(batched, separate_fits(task, REQUESTS), strict=True):
+        for name in alone.logits:
+            assert torch.equal(ours.logits[name], alone.logits[name])
+        assert ours.history == alone.history
+
+
+def test_vectorized_batch_matches_separate_fits_to_float_rounding(task):
+    # vmap turns the matmuls into batched ones, which may sum in another order.
+    batched = fit_masks(tiny_model(), task, REQUESTS, vectorize=True)
+    for ours, alone in zip(batched, separate_fits(task, REQUESTS), strict=True):
+        for name in alone.logits:
+            torch.testing.assert_close(ours.logits[name], alone.logits[name], atol=1e-5, rtol=0)
+        assert [p["batch_accuracy"] for p in ours.history] == [
+            p["batch_accuracy"] for p in alone.history
+        ]
+
+
+def test_gradient_clipping_is_per_fit(task):
+    # A huge regularization weight gives fit 1 a huge gradient norm; if clipping were over
+    # all fits together, fit 0's update would shrink and no longer match its own run.
+    clipped = CONFIG.model_copy(update={"grad_clip": 0.01})
+    requests = [
+        FitRequest("add", clipped, seed=1),
+        FitRequest("add", clipped.model_copy(update={"regularization_weight": 1e4}), seed=2),
+    ]
+    batched = fit_masks(tiny_model(), task, requests, vectorize=False)
+    alone = separate_fits(task, requests)
+    for ours, single in zip(batched, alone, strict=True):
+        for name in single.logits:
+            assert torch.equal(ours.logits[name], single.logits[name])
+
+
+def test_fits_that_differ_in_shared_settings_are_refused(task):
+    other = CONFIG.model_copy(update={"learning_rate": 0.1})
+    with pytest.raises(ValueError, match="learning_rate"):
+        fit_masks(tiny_model(), task, [FitRequest("add", CONFIG, 1), FitRequest("add", other, 1)])
+
+
+def test_layout_batches_on_gpu_and_small_cpu_models_within_the_memory_budget():
+    assert choose_fit_layout("cuda", 2_000_000, 16_000, 16) == "batched"
+    assert choose_fit_layout("cuda", 2_000_000, 100, 16) == "processes"  # 16 x ~153 MB
+    assert choose_fit_layout("cpu", 2_000_000, 16_000, 16) == "processes"
+    assert choose_fit_layout("cpu", 50_000, 16_000, 16) == "batched"
+    assert choose_fit_layout("cuda", 2_000_000, 16_000, 1) == "processes"

@@ -1,0 +1,204 @@
+"""Many mask fits on one frozen model in one process (DESIGN: "many mask fits at once").
+
+Fits that share a base model (target functions x mask seeds x regularization weights) step
+in lockstep. Each fit keeps what `fit_mask` gives it: its own data generator (`seed`), mask
+noise generator (`seed + 1`), logits, Adam state and gradient clipping over its own logits,
+so fit m ends where `fit_mask` with the same target, config and seed ends.
+
+Two ways to run a step, the same numbers up to float summation order:
+- looped (`vectorize=False`): fit by fit, as `fit_mask` computes it; masks and logits
+  equal those of separate `fit_mask` runs exactly (torch.equal, tested on CPU).
+- vectorized (`vectorize=True`, the default on CUDA): the M fits' logits are stacked into
+  [M, *shape] and the network runs under `torch.func.vmap` over fits (and over the K mask
+  samples inside): batched matmuls, which is where a GPU's throughput comes from. Batched
+  matmuls may sum in another order, so logits agree with separate fits to about 1e-5.
+`choose_fit_layout` says when one batched process beats parallel processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from workloads.data.base import Task, check_target, model_device, sample_batch, to_device
+from workloads.fit import (
+    FitOutcome,
+    MaskFitConfig,
+    fit_metrics,
+    freeze,
+    masked_step_loss,
+)
+from workloads.masking import (
+    Params,
+    fill_mask_noise,
+    initial_logits,
+    maskable_parameter_names,
+    sample_masks,
+    straight_through,
+)
+
+# Fields that may differ between fits of one batch: everything else shapes the lockstep.
+PER_FIT_FIELDS = frozenset({"target_functions", "regularization_weight", "log_every"})
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """One mask fit of a batch: what `fit_mask(model, task, target, config, seed)` takes."""
+
+    target: str
+    config: MaskFitConfig
+    seed: int
+
+
+MetricsByFit = Callable[[int, int, dict[str, float]], None]  # (fit index, step, metrics)
+
+
+def fit_masks(
+    model: nn.Module,
+    task: Task,
+    requests: list[FitRequest],
+    vectorize: bool | None = None,
+    on_metrics: MetricsByFit | None = None,
+) -> list[FitOutcome]:
+    """Fit one mask per request on the frozen `model`, all in lockstep; one outcome each.
+
+    `vectorize` None means: vmap over fits on CUDA, fit by fit elsewhere.
+    """
+    config = _shared_config(requests)
+    for request in requests:
+        check_target(task, request.target)
+    freeze(model)
+    device = model_device(model)
+    vectorize = device.type == "cuda" if vectorize is None else vectorize
+    names = maskable_parameter_names(model, config.mask_biases)
+    frozen = {name: p.detach() for name, p in model.named_parameters()}
+    data_generators = [torch.Generator().manual_seed(r.seed) for r in requests]
+    noise_generators = [torch.Generator(device=device).manual_seed(r.seed + 1) for r in requests]
+    examples = [task.train_examples(r.target) for r in requests]
+    logits = [initial_logits(model, names, config.initial_keep_probability) for _ in requests]
+    # Adam is elementwise, so one optimizer over every fit's tensors steps each as its own would.
+    optimizer = torch.optim.Adam(
+        [logit for fit in logits for logit in fit.values()], lr=config.learning_rate
+    )
+    outcomes = [FitOutcome(logits=fit) for fit in logits]
+    samples = config.mask_samples_per_step
+    for step in range(1, config.steps + 1):
+        batches = [
+            to_device(sample_batch(fit_examples, config.batch_size, generator), device)
+            for fit_examples, generator in zip(examples, data_generators, strict=True)
+        ]
+        if vectorize:
+            task_losses, correct = _vectorized_losses(
+                model, frozen, task, logits, batches, noise_generators, samples
+            )
+        else:
+            task_losses, correct = _looped_losses(
+                model, frozen, task, logits, batches, noise_generators, samples
+            )
+        losses = [
+            task_loss
+            + request.config.regularization_weight
+            * sum(logit.sum() for logit in fit.values())
+            / config.batch_size
+            for task_loss, request, fit in zip(task_losses, requests, logits, strict=True)
+        ]
+        optimizer.zero_grad(set_to_none=True)
+        torch.stack(losses).sum().backward()  # fit m's logits get fit m's gradient only
+        if config.grad_clip is not None:
+            for fit in logits:
+                torch.nn.utils.clip_grad_norm_(list(fit.values()), config.grad_clip)
+        optimizer.step()
+        for index, request in enumerate(requests):
+            if step % request.config.log_every == 0 or step == config.steps:
+                point = fit_metrics(
+                    step, task_losses[index], losses[index], correct[index], logits[index]
+                )
+                outcomes[index].history.append(point)
+                if on_metrics is not None:
+                    on_metrics(index, step, point)
+    for outcome in outcomes:
+        outcome.logits = {name: logit.detach() for name, logit in outcome.logits.items()}
+    return outcomes
+
+
+def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
+    if not requests:
+        raise ValueError("fit_masks needs at least one FitRequest")
+    first = requests[0].config.model_dump(exclude=PER_FIT_FIELDS)
+    for index, request in enumerate(requests[1:], start=1):
+        other = request.config.model_dump(exclude=PER_FIT_FIELDS)
+        differing = sorted(key for key in first if first[key] != other[key])
+        if differing:
+            raise ValueError(
+                f"fits batched together must share their mask_fit settings except "
+                f"{sorted(PER_FIT_FIELDS)}; fit {index} differs from fit 0 in {differing}: "
+                "put it in another batch"
+            )
+    return requests[0].config
+
+
+def _looped_losses(model, frozen, task, logits, batches, noise_generators, samples):
+    """Fit by fit, exactly as `fit_mask` computes one step."""
+    task_losses, correct = [], []
+    for fit, batch, generator in zip(logits, batches, noise_generators, strict=True):
+        masks = sample_masks(fit, samples, generator)
+        task_loss, fit_correct = masked_step_loss(
+            model, frozen, masks, task, batch, samples, vectorize=False
+        )
+        task_losses.append(task_loss)
+        correct.append(fit_correct)
+    return task_losses, correct
+
+
+def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, samples):
+    """All fits as one vmap over stacked masks [M, K, *shape] and batches [M, B, ...]."""
+    masks = {}
+    for name in logits[0]:
+        stacked = torch.stack([fit[name] for fit in logits])  # [M, *shape]
+        uniform = torch.empty((len(logits), samples, *stacked.shape[1:]), device=stacked.device)
+        for fit_uniform, generator in zip(uniform, noise_generators, strict=True):
+            fill_mask_noise(fit_uniform, generator)
+        masks[name] = straight_through(stacked.unsqueeze(1), uniform)  # [M, K, *shape]
+    stacked_batches = {key: torch.stack([b[key] for b in batches]) for key in batches[0]}
+
+    def one_fit(fit_masks: Params, batch: dict[str, torch.Tensor]):
+        return masked_step_loss(model, frozen, fit_masks, task, batch, samples, vectorize=True)
+
+    task_losses, correct = torch.func.vmap(one_fit, randomness="different")(masks, stacked_batches)
+    return list(task_losses.unbind(0)), list(correct.unbind(0))
+
+
+FitLayout = Literal["batched", "processes"]
+
+# Measured on the 2-core CPU (benchmarks/mask_speed.py, docs/performance.md): batching fits
+# of a 4x800 FNN (~2M masked weights) in one process was slower than running them one by
+# one; only small networks gained from it. On a GPU, batching is what fills the device.
+CPU_BATCHING_MAX_WEIGHTS = 200_000
+
+
+def fit_memory_mb(model_size: int, samples: int = 4) -> float:
+    """Rough memory of one fit's step: logits, grad, 2 Adam moments, and per mask sample
+    the noise, the soft sample, the mask and the masked weights (float32)."""
+    return (4 + 4 * samples) * model_size * 4 / 2**20
+
+
+def choose_fit_layout(
+    device_type: str, model_size: int, memory_budget_mb: float, m: int
+) -> FitLayout:
+    """How to run `m` fits of one base model with `model_size` masked weights.
+
+    "batched": one process runs them with `fit_masks(vectorize=True)`; "processes": one
+    `fit_mask` per process (Ray packs them by their resource requests). Batched needs the
+    m fits to fit `memory_budget_mb` together; on CPU it is chosen only for small networks.
+    """
+    if m < 1 or model_size < 1:
+        raise ValueError(f"m and model_size must be positive, got m={m}, model_size={model_size}")
+    if m == 1 or m * fit_memory_mb(model_size) > memory_budget_mb:
+        return "processes"
+    if device_type == "cuda":
+        return "batched"
+    return "batched" if model_size <= CPU_BATCHING_MAX_WEIGHTS else "processes"
