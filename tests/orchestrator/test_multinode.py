@@ -75,8 +75,9 @@ def cluster_sweep(tmp_path_factory):
         f"cluster up in {cluster_up - started:.0f} s, sweep in {time.monotonic() - cluster_up:.0f} s"
     )
     assert driver.returncode == 0, driver.stdout + driver.stderr
-    settings = Settings(workspace=folder / "ws").resolved()
-    return load_tables(settings, SWEEP), driver.stdout
+    tables = load_tables(Settings(workspace=folder / "ws").resolved(), SWEEP)
+    print(tables["runs"].groupby(["node", "kind"])["duration_s"].describe()[["count", "mean"]])
+    return tables, driver.stdout
 
 
 def test_submit_joins_the_cluster_and_every_job_finishes(cluster_sweep):
