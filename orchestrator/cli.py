@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator.errors import UserError
+from orchestrator.estimate import estimate
 from orchestrator.plan import Plan, plan_sweep
 from orchestrator.settings import Settings, load_settings
 from orchestrator.spec import load_sweep
@@ -62,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print a sweep's jobs without running anything")
     plan.add_argument("sweep_file")
     plan.add_argument("--format", choices=["table", "json"], default="table")
+    plan.add_argument(
+        "--cpus",
+        type=float,
+        default=float(os.cpu_count() or 1),
+        help="cluster CPUs for the cost line",
+    )
+    plan.add_argument("--gpus", type=float, default=0.0, help="cluster GPUs for the cost line")
     plan.set_defaults(handler=cmd_plan)
 
     results = commands.add_parser("results", help="print rows of a sweep's result tables")
@@ -90,8 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     plan = plan_sweep(load_sweep(args.sweep_file))
+    cost = estimate(plan, cpus=args.cpus, gpus=args.gpus)
     if args.format == "json":
-        print(json.dumps([job_summary(job, plan) for job in plan.jobs], indent=1))
+        jobs = [job_summary(job, plan) for job in plan.jobs]
+        print(json.dumps({"sweep": plan.sweep, "jobs": jobs, "estimate": cost.model_dump()}))
         return 0
     table = Table(title=f"{plan.sweep}: {len(plan.jobs)} jobs")
     for column in ("id", "kind", "experiment", "varying", "depends on"):
@@ -108,6 +119,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> 
     console.print(table)
     for experiment, counts in plan.counts().items():
         console.print(f"{experiment}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    console.print(cost.line())
     return 0
 
 

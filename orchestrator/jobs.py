@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 import tempfile
 import time
 import traceback
@@ -28,6 +27,7 @@ from analysis.schema import (
     MaskOverlapRow,
     RunRow,
 )
+from orchestrator.cluster import node_label
 from orchestrator.errors import StoreError
 from orchestrator.extra_results import confusion_rows, mask_row_rows, variant_evaluation_rows
 from orchestrator.plan import Job, canonical
@@ -296,7 +296,7 @@ def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> Job
     store = open_store(context.settings.artifact_root)
     tracker = Tracker(context.settings.mlflow_tracking_uri)
     run_id = tracker.start_job_run(context.experiment_id, context.parent_run_id, job)
-    node = socket.gethostname()
+    node = node_label()
     error, metrics = None, {}
     try:
         failed = [d.job_id for d in dependencies if d.status != "done"]

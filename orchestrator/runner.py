@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orchestrator.errors import UserError
+from orchestrator.cluster import check_fits, joining_runtime_env
 from orchestrator.jobs import JobContext, JobOutcome, execute_job
 from orchestrator.plan import Job
-from orchestrator.settings import Settings, worker_environment
+from orchestrator.settings import Settings, ray_job_runtime_env, worker_environment
 
 OutcomeCallback = Callable[[Job, JobOutcome], None]
 
@@ -54,9 +54,14 @@ class RayExecutor:
         self.ray = ray
         self.max_retries = max_retries
         self.started_here = False
+        self.autoscaling = settings.autoscaling
         if not ray.is_initialized():
             if settings.ray_address:
-                context = ray.init(address=settings.ray_address, log_to_driver=False)
+                context = ray.init(
+                    address=settings.ray_address,
+                    log_to_driver=False,
+                    runtime_env=joining_runtime_env(ray_job_runtime_env()),
+                )
             else:
                 context = ray.init(
                     num_cpus=settings.num_cpus,
@@ -76,17 +81,7 @@ class RayExecutor:
     def check_resources(self, jobs: list[Job]) -> None:
         """A request no node can satisfy would wait forever: refuse it up front."""
         nodes = [node["Resources"] for node in self.ray.nodes() if node.get("Alive")]
-        for job in jobs:
-            wanted = {"CPU": job.resources.cpus, "GPU": job.resources.gpus, **job.resources.custom}
-            if job.resources.memory_mb:
-                wanted["memory"] = job.resources.memory_mb * 1024 * 1024
-            wanted = {name: amount for name, amount in wanted.items() if amount}
-            if not any(all(node.get(n, 0) >= a for n, a in wanted.items()) for node in nodes):
-                raise UserError(
-                    f"{job.kind} job {job.id} ({job.experiment}) asks for {wanted}, which no Ray node "
-                    f"offers (nodes: {[{k: v for k, v in n.items() if not k.startswith('node:')} for n in nodes]}); "
-                    "lower the experiment's `resources` or add such a node"
-                )
+        check_fits(jobs, nodes, self.autoscaling)
 
     def run(
         self,

@@ -6,8 +6,10 @@ artifacts and Parquet results, and a Ray instance started in process.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +37,11 @@ class Settings(BaseSettings):
     include_dashboard: bool = True
     num_cpus: int | None = Field(None, gt=0, description="CPUs of an in-process Ray")
     num_gpus: float | None = Field(None, ge=0, description="GPUs an in-process Ray declares")
+    autoscaling: bool = Field(
+        False,
+        description="the Ray cluster adds nodes on demand: submit lets jobs wait for nodes "
+        "that are not up yet instead of refusing requests no live node can satisfy",
+    )
 
     def resolved(self) -> Settings:
         """The same settings with every default made explicit and absolute."""
@@ -57,3 +64,13 @@ def worker_environment() -> dict[str, str]:
     """Settings and service endpoints/credentials that Ray workers need, passed explicitly."""
     prefixes = ("ORCHESTRATOR_", "AWS_", "MLFLOW_", "OMP_NUM_THREADS")
     return {name: value for name, value in os.environ.items() if name.startswith(prefixes)}
+
+
+def ray_job_runtime_env() -> dict[str, Any]:
+    """The runtime env Ray gave this driver when it runs as a Ray job (`ray job submit`).
+
+    `ray.init` merges the driver's runtime env into it and refuses a field or an env var
+    that both set, so the runner adds only what the job does not already provide.
+    """
+    config = os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR")
+    return (json.loads(config).get("runtime_env") or {}) if config else {}

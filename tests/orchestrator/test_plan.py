@@ -71,7 +71,7 @@ def test_plan_json_lists_every_job(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(tiny_sweep_data()))
     assert main(["plan", str(path), "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["jobs"]
     assert len(rows) == 10 and {r["kind"] for r in rows} == {"train", "fit", "evaluate"}
     assert {r["varying"].get("target_function") for r in rows if r["kind"] == "fit"} == {
         "all",
