@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from orchestrator import CODE_VERSION
-from orchestrator.spec import ExperimentSpec, Resources, SweepSpec, apply_grid_point
+from orchestrator.spec import ExperimentSpec, Resources, SweepSpec, resolve_grid_point
 
 JobKind = Literal["train", "fit", "evaluate", "transfer"]
 
@@ -57,54 +57,95 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def job_id(kind: str, config: dict[str, Any]) -> str:
-    payload = canonical({"kind": kind, "config": config, "code_version": CODE_VERSION})
+def job_id(kind: str, config: dict[str, Any], sections: SectionCache | None = None) -> str:
+    """sha256 of canonical({"kind", "config", "code_version"}); shared sections serialize once."""
+    text = sections.text if sections else canonical
+    body = ",".join(f"{text(key)}:{text(value)}" for key, value in sorted(config.items()))
+    payload = f'{{"code_version":{json.dumps(CODE_VERSION)},"config":{{{body}}},"kind":{json.dumps(kind)}}}'
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class SectionCache:
+    """Within one plan: each config section dumped and serialized once, however many jobs
+    share it (a 100,000-job seed grid shares its task, model and training sections)."""
+
+    def __init__(self) -> None:
+        self._dumps: dict[tuple[int, str], tuple[BaseModel, dict[str, Any]]] = {}
+        self._texts: dict[int, tuple[object, str]] = {}
+        self._scalars: dict[tuple[type, object], str] = {}
+
+    def dump(self, model: BaseModel, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+        key = (id(model), ",".join(sorted(exclude)))
+        hit = self._dumps.get(key)
+        if hit is None or hit[0] is not model:
+            hit = (model, model.model_dump(mode="json", exclude=set(exclude) or None))
+            self._dumps[key] = hit
+        return hit[1]
+
+    def text(self, value: Any) -> str:
+        if isinstance(value, str | int | float | bool | None):
+            key = (type(value), value)
+            scalar = self._scalars.get(key)
+            if scalar is None:
+                scalar = self._scalars[key] = canonical(value)
+            return scalar
+        if not isinstance(value, dict):
+            return canonical(value)
+        hit = self._texts.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = (value, canonical(value))
+            self._texts[id(value)] = hit
+        return hit[1]
 
 
 def plan_sweep(sweep: SweepSpec) -> Plan:
     jobs: dict[str, Job] = {}
+    sections = SectionCache()
     for experiment in sweep.experiments:
         raw = experiment.model_dump(mode="json")
         points = experiment.grid_points() if experiment.grid else [{}]
         for point in points:
-            resolved = (
-                ExperimentSpec.model_validate(apply_grid_point(raw, point)) if point else experiment
-            )
-            for job in experiment_jobs(sweep.name, resolved, point):
+            resolved = resolve_grid_point(experiment, raw, point)
+            for job in experiment_jobs(sweep.name, resolved, point, sections):
                 jobs.setdefault(job.id, job)
     return Plan(sweep=sweep.name, jobs=list(jobs.values()))
 
 
-def experiment_jobs(sweep: str, experiment: ExperimentSpec, point: dict[str, Any]) -> list[Job]:
+def experiment_jobs(
+    sweep: str,
+    experiment: ExperimentSpec,
+    point: dict[str, Any],
+    sections: SectionCache | None = None,
+) -> list[Job]:
     """The train job, one fit per target function, and the evaluation of one grid point."""
-    task = experiment.task.model_dump(mode="json")
+    sections = sections or SectionCache()
+    task = sections.dump(experiment.task)
     if experiment.protocol == "transfer":
         return [transfer_job(sweep, experiment, point, task)]
-    model = experiment.model.model_dump(mode="json")
+    model = sections.dump(experiment.model)
     mask_seed = experiment.seed if experiment.mask_seed is None else experiment.mask_seed
     common = {"sweep": sweep, "experiment": experiment.name, "varying": point}
 
     train_config = {
         "task": task,
         "model": model,
-        "training": experiment.training.model_dump(mode="json"),
+        "training": sections.dump(experiment.training),
         "seed": experiment.seed,
     }
     train = Job(
-        id=job_id("train", train_config),
+        id=job_id("train", train_config, sections),
         kind="train",
         config=train_config,
         resources=experiment.resources.train,
         seed=experiment.seed,
         **common,
     )
-    fit_task = experiment.fitted_task().model_dump(mode="json")
+    fit_task = sections.dump(experiment.fitted_task())
     fits: dict[str, Job] = {}
-    for label, fit_config in fit_configs(experiment, train.id, fit_task, mask_seed):
+    for label, fit_config in fit_configs(experiment, train.id, fit_task, mask_seed, sections):
         control_fit = fit_config.get("control_fit_job")
         fits[label] = Job(
-            id=job_id("fit", fit_config),
+            id=job_id("fit", fit_config, sections),
             kind="fit",
             config=fit_config,
             depends_on=(train.id, *([control_fit] if control_fit else [])),
@@ -117,11 +158,11 @@ def experiment_jobs(sweep: str, experiment: ExperimentSpec, point: dict[str, Any
         "fit_jobs": {label: fit.id for label, fit in fits.items()},
         "task": fit_task,
         "model": model,
-        "evaluation": experiment.evaluation.model_dump(mode="json"),
+        "evaluation": sections.dump(experiment.evaluation),
         **before_masking(experiment),
     }
     evaluate = Job(
-        id=job_id("evaluate", evaluate_config),
+        id=job_id("evaluate", evaluate_config, sections),
         kind="evaluate",
         config=evaluate_config,
         depends_on=(train.id, *(fit.id for fit in fits.values())),
@@ -139,7 +180,11 @@ def before_masking(experiment: ExperimentSpec) -> dict[str, Any]:
 
 
 def fit_configs(
-    experiment: ExperimentSpec, train_id: str, task: dict[str, Any], seed: int
+    experiment: ExperimentSpec,
+    train_id: str,
+    task: dict[str, Any],
+    seed: int,
+    sections: SectionCache,
 ) -> list[tuple[str, dict[str, Any]]]:
     """(mask label, fit config) per target function and data-order seed, control first.
 
@@ -147,8 +192,8 @@ def fit_configs(
     `mask_fit.data_order_seeds`. With `mask_fit.fixed_from_control`, every other fit names
     the control fit of its data-order seed (`control_fit_job`), whose mask it copies.
     """
-    mask_fit = experiment.mask_fit.model_dump(
-        mode="json", exclude={"target_functions", "data_order_seeds", "before_masking"}
+    mask_fit = sections.dump(
+        experiment.mask_fit, frozenset({"target_functions", "data_order_seeds", "before_masking"})
     )
     control = experiment.fitted_task().target_functions()[0]
     targets = sorted(experiment.target_functions(), key=lambda target: target != control)
@@ -159,7 +204,7 @@ def fit_configs(
             config: dict[str, Any] = {
                 "train_job": train_id,
                 "task": task,
-                "model": experiment.model.model_dump(mode="json"),
+                "model": sections.dump(experiment.model),
                 "mask_fit": mask_fit,
                 "target_function": target,
                 "seed": seed,
@@ -172,7 +217,7 @@ def fit_configs(
             label = target if data_seed is None else f"{target}-order{data_seed}"
             configs.append((label, config))
             if target == control:
-                control_id = job_id("fit", config)
+                control_id = job_id("fit", config, sections)
     return configs
 
 

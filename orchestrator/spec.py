@@ -226,6 +226,24 @@ def apply_grid_point(experiment: dict[str, Any], point: dict[str, Any]) -> dict[
     return data
 
 
+SEED_FIELDS = ("seed", "mask_seed")
+
+
+def resolve_grid_point(
+    experiment: ExperimentSpec, raw: dict[str, Any], point: dict[str, Any]
+) -> ExperimentSpec:
+    """The experiment at one grid point, validated.
+
+    A point that sets only seeds to integers (the common 100,000-job case) is a copy with
+    new seeds; anything else is validated in full, cross-field checks included.
+    """
+    if not point:
+        return experiment
+    if all(key in SEED_FIELDS and type(value) is int for key, value in point.items()):
+        return experiment.model_copy(update=point)
+    return ExperimentSpec.model_validate(apply_grid_point(raw, point))
+
+
 def load_sweep(name: str | Path) -> SweepSpec:
     """Find, read and validate a sweep file, grid points included; errors name file and line."""
     path = find_sweep_file(name)
@@ -238,7 +256,7 @@ def load_sweep(name: str | Path) -> SweepSpec:
         raw = data["experiments"][index]
         for point in experiment.grid_points():
             try:
-                ExperimentSpec.model_validate(apply_grid_point(raw, point))
+                resolve_grid_point(experiment, raw, point)
             except ValidationError as error:
                 first = error.errors()[0]
                 loc = first["loc"]
