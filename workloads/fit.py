@@ -30,6 +30,15 @@ from workloads.masking import (
     maskable_parameter_names,
     sample_masks,
 )
+from workloads.resume import (
+    Checkpointer,
+    GlobalGenerator,
+    LoopState,
+    check_finite,
+    checkpoint_step,
+    restore,
+    snapshot,
+)
 from workloads.train import MetricsCallback
 
 
@@ -51,6 +60,9 @@ class MaskFitConfig(BaseModel):
     mask_biases: bool = False
     grad_clip: float | None = Field(1.0, gt=0, description="global norm over the logits")
     log_every: int = Field(100, gt=0)
+    checkpoint_every: int = Field(
+        500, gt=0, description="steps between saved checkpoints that a resumed fit continues from"
+    )
 
     @model_validator(mode="after")
     def _slices_are_equal(self) -> MaskFitConfig:
@@ -143,8 +155,14 @@ def fit_mask(
     seed: int,
     on_metrics: MetricsCallback | None = None,
     on_step: Callable[[int], None] | None = None,
+    resume_from: LoopState | None = None,
+    checkpointer: Checkpointer | None = None,
 ) -> FitOutcome:
-    """Fit one mask for `target` on the frozen `model`; the model is left unchanged."""
+    """Fit one mask for `target` on the frozen `model`; the model is left unchanged.
+
+    `resume_from` continues a fit from a `checkpointer` snapshot: the result is the same as
+    that of a fit that never stopped.
+    """
     check_target(task, target)
     freeze(model)
     device = model_device(model)
@@ -157,7 +175,13 @@ def fit_mask(
     vectorize = device.type == "cuda"
     optimizer = torch.optim.Adam(list(logits.values()), lr=config.learning_rate)
     outcome = FitOutcome(logits=logits)
-    for step in range(1, config.steps + 1):
+    generators = {"data": generator, "mask": mask_generator, "global": GlobalGenerator()}
+    first_step = 1
+    if resume_from is not None:
+        restore(resume_from, logits, optimizer, generators)
+        outcome.history = list(resume_from.history)
+        first_step = resume_from.step + 1
+    for step in range(first_step, config.steps + 1):
         batch = to_device(sample_batch(examples, config.batch_size, generator), device)
         masks = sample_masks(logits, config.mask_samples_per_step, mask_generator)
         task_loss, correct = masked_step_loss(
@@ -171,12 +195,19 @@ def fit_mask(
             torch.nn.utils.clip_grad_norm_(list(logits.values()), config.grad_clip)
         optimizer.step()
         if step % config.log_every == 0 or step == config.steps:
+            check_finite(loss, step)
             point = fit_metrics(step, task_loss, loss, correct, logits)
             outcome.history.append(point)
             if on_metrics is not None:
                 on_metrics(step, point)
         if on_step is not None:
             on_step(step)
+        checkpoint_step(
+            checkpointer,
+            step,
+            config.steps,
+            lambda: snapshot(step, logits, optimizer, generators, outcome.history),
+        )
     outcome.logits = {name: logit.detach() for name, logit in logits.items()}
     return outcome
 
