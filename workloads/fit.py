@@ -206,7 +206,7 @@ def fit_mask(
             checkpointer,
             step,
             config.steps,
-            lambda: snapshot(step, logits, optimizer, generators, outcome.history),
+            lambda at: snapshot(at, logits, optimizer, generators, outcome.history),
         )
     outcome.logits = {name: logit.detach() for name, logit in logits.items()}
     return outcome

@@ -104,14 +104,14 @@ def checkpoint_step(
     checkpointer: Checkpointer | None,
     step: int,
     last_step: int,
-    make_state: Callable[[], LoopState],
+    make_state: Callable[[int], LoopState],
 ) -> None:
     """Save on schedule; on a stop request save and raise `LoopInterrupted`."""
     if checkpointer is None:
         return
     stop = step < last_step and checkpointer.should_stop()
     if stop or step % checkpointer.every == 0:
-        checkpointer.save(make_state())
+        checkpointer.save(make_state(step))
     if stop:
         raise LoopInterrupted(step)
 

@@ -99,7 +99,7 @@ def train_model(
             checkpointer,
             step,
             config.steps,
-            lambda: snapshot(step, weights, optimizer, generators, history),
+            lambda at: snapshot(at, weights, optimizer, generators, history),
         )
     model.eval()
     return history

@@ -67,7 +67,7 @@ def test_resumed_training_equals_uninterrupted_training():
 
     assert resumed == whole
     for (name, a), (_, b) in zip(
-        whole_model.state_dict().items(), resumed_model.state_dict().items()
+        whole_model.state_dict().items(), resumed_model.state_dict().items(), strict=True
     ):
         assert torch.equal(a, b), name
 
