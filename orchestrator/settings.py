@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     include_dashboard: bool = True
     num_cpus: int | None = Field(None, gt=0, description="CPUs of an in-process Ray")
     num_gpus: float | None = Field(None, ge=0, description="GPUs an in-process Ray declares")
+    lease_ttl_s: float = Field(
+        60.0, gt=0, description="a dead driver's job claims expire after this long"
+    )
 
     def resolved(self) -> Settings:
         """The same settings with every default made explicit and absolute."""
