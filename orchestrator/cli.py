@@ -17,7 +17,7 @@ from rich.table import Table
 
 from orchestrator.errors import UserError
 from orchestrator.plan import Plan, plan_sweep
-from orchestrator.settings import Settings, load_settings
+from orchestrator.settings import Settings, load_settings, redacted
 from orchestrator.spec import load_sweep
 
 EXIT_FAILED_JOBS = 1
@@ -132,8 +132,8 @@ def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -
         f"{plan.sweep}: {summary.done} done, {len(summary.failed)} failed, {summary.skipped} skipped (finished earlier)"
         + (f", {summary.cancelled} cancelled" if summary.cancelled else "")
     )
-    console.print(f"MLflow: {settings.mlflow_tracking_uri} (experiment {plan.sweep!r})")
-    console.print(f"Results: {settings.artifact_root}/{plan.sweep}/results")
+    console.print(f"MLflow: {redacted(settings.mlflow_tracking_uri)} (experiment {plan.sweep!r})")
+    console.print(f"Results: {redacted(settings.artifact_root)}/{plan.sweep}/results")
     if summary.dashboard_url:
         console.print(f"Ray dashboard (while Ray runs): http://{summary.dashboard_url}")
     console.print(f"Next: orchestrator analyze {plan.sweep}")
@@ -177,7 +177,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
     report = analyze(settings, args.sweep)
     console.print(f"Report: {report}")
     console.print(
-        f"MLflow: {settings.mlflow_tracking_uri}  (mlflow ui --backend-store-uri {settings.mlflow_tracking_uri})"
+        f"MLflow: {redacted(settings.mlflow_tracking_uri)}  (mlflow ui --backend-store-uri {redacted(settings.mlflow_tracking_uri)})"
     )
     return 0
 

@@ -64,14 +64,16 @@ def latest_lease(store: ArtifactStore, job: Job) -> tuple[int, dict | None]:
         return int(key.rsplit("/", 1)[-1].split(".")[0]), None
 
 
-def live_leases(store: ArtifactStore, jobs: list[Job]) -> set[str]:
-    """Ids of the jobs someone holds a live claim on (for `orchestrator status`)."""
-    held = set()
+def claim_states(store: ArtifactStore, jobs: list[Job]) -> tuple[set[str], set[str]]:
+    """(ids with a live claim, ids ever claimed) for `orchestrator status`."""
+    live, claimed = set(), set()
     for job in jobs:
-        _, lease = latest_lease(store, job)
+        generation, lease = latest_lease(store, job)
+        if generation >= 0:
+            claimed.add(job.id)
         if lease is not None and is_live(lease):
-            held.add(job.id)
-    return held
+            live.add(job.id)
+    return live, claimed
 
 
 def try_claim(store: ArtifactStore, job: Job, owner: str, ttl_s: float) -> str | None:

@@ -7,6 +7,7 @@ artifacts and Parquet results, and a Ray instance started in process.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -60,3 +61,8 @@ def worker_environment() -> dict[str, str]:
     """Settings and service endpoints/credentials that Ray workers need, passed explicitly."""
     prefixes = ("ORCHESTRATOR_", "AWS_", "MLFLOW_", "OMP_NUM_THREADS")
     return {name: value for name, value in os.environ.items() if name.startswith(prefixes)}
+
+
+def redacted(uri: str | None) -> str:
+    """A URI fit to print or log: credentials in it (`user:password@`) are masked."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", uri or "")

@@ -1,7 +1,8 @@
 """`orchestrator status`: where every job of a sweep stands, read from the stores alone.
 
 The plan saved at submit time lists the jobs; the `runs` table says which are done or
-failed; MLflow runs in RUNNING status and live claims say which are running. The rest are
+failed; live claims (and MLflow runs in RUNNING status that no claim contradicts) say which
+are running. The rest are
 pending, or cancelled after `orchestrator cancel`. Nothing here needs the driver alive.
 """
 
@@ -12,7 +13,7 @@ from collections import Counter
 from mlflow.tracking import MlflowClient
 
 from orchestrator.control import cancel_requested, load_plan
-from orchestrator.leases import live_leases
+from orchestrator.leases import claim_states
 from orchestrator.results import read_table
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
@@ -25,7 +26,9 @@ def sweep_status(settings: Settings, sweep: str) -> dict:
     store = open_store(settings.artifact_root)
     plan = load_plan(store, sweep)
     recorded = {row["job_id"]: row for row in read_table(store, sweep, "runs").to_pylist()}
-    running = live_leases(store, plan.jobs) | _running_in_mlflow(settings, sweep)
+    live, claimed = claim_states(store, plan.jobs)
+    # A RUNNING MLflow run whose claim has lapsed was left by a dead driver: not running.
+    running = live | (_running_in_mlflow(settings, sweep) - claimed)
     cancelled = cancel_requested(store, sweep)
     jobs = []
     for job in plan.jobs:
