@@ -131,6 +131,11 @@ def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -
     console.print(
         f"{plan.sweep}: {summary.done} done, {len(summary.failed)} failed, {summary.skipped} skipped (finished earlier)"
         + (f", {summary.cancelled} cancelled" if summary.cancelled else "")
+        + (
+            f" ({summary.failed_earlier} of them failed: --retry-failed reruns them)"
+            if summary.failed_earlier
+            else ""
+        )
     )
     console.print(f"MLflow: {redacted(settings.mlflow_tracking_uri)} (experiment {plan.sweep!r})")
     console.print(f"Results: {redacted(settings.artifact_root)}/{plan.sweep}/results")

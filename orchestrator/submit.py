@@ -30,12 +30,13 @@ class SubmissionSummary:
     done: int = 0
     failed: list[JobOutcome] = field(default_factory=list)
     cancelled: int = 0
+    failed_earlier: int = 0
     dashboard_url: str | None = None
     parent_run_id: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.cancelled
+        return not (self.failed or self.cancelled or self.failed_earlier)
 
 
 def finished_outcomes(
@@ -73,7 +74,9 @@ def submit(
     finished = finished_outcomes(settings, plan, retry_failed)
     failed_earlier = sum(outcome.status == "failed" for outcome in finished.values())
     todo = [job for job in plan.jobs if job.id not in finished]
-    summary = SubmissionSummary(sweep=plan.sweep, skipped=len(finished))
+    summary = SubmissionSummary(
+        sweep=plan.sweep, skipped=len(finished), failed_earlier=failed_earlier
+    )
     tracker = Tracker(settings.mlflow_tracking_uri)
     experiment_id = tracker.ensure_experiment(plan.sweep, settings)
     summary.parent_run_id = tracker.start_parent(
