@@ -233,7 +233,8 @@ def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> Job
 
     def recorded() -> JobOutcome | None:
         rows = read_part(store, job.sweep, "runs", job.id)
-        if not rows or rows[0]["finished_at"] < waiting_since:
+        # done at any time (by another driver since this sweep was planned), or failed since
+        if not rows or (rows[0]["status"] != "done" and rows[0]["finished_at"] < waiting_since):
             return None
         row = rows[0]
         return JobOutcome(job_id=job.id, kind=job.kind, status=row["status"], error=row["error"])

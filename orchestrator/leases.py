@@ -99,10 +99,12 @@ def claim(
     if not hasattr(store, "create_if_absent"):
         yield True  # a store without atomic create cannot arbitrate; each driver runs its jobs
         return
-    while (key := try_claim(store, job, owner, ttl_s)) is None:
-        if finished():
+    while True:
+        if finished():  # before claiming: a released claim may mean the work is done
             yield False
             return
+        if (key := try_claim(store, job, owner, ttl_s)) is not None:
+            break
         time.sleep(POLL_S)
     stop = threading.Event()
 
