@@ -63,7 +63,7 @@ def damaged_sweeps(draw):
     return data
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(damaged_sweeps())
 def test_damaged_sweep_gives_a_user_error_or_a_valid_plan(data):
     with tempfile.TemporaryDirectory() as folder:
