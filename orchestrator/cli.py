@@ -20,7 +20,7 @@ from rich.table import Table
 from orchestrator.errors import UserError
 from orchestrator.estimate import estimate
 from orchestrator.plan import Plan, plan_sweep
-from orchestrator.settings import Settings, load_settings
+from orchestrator.settings import Settings, load_settings, redacted
 from orchestrator.spec import load_sweep
 
 EXIT_FAILED_JOBS = 1
@@ -59,7 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
         default="ray",
         help="local: in process, for debugging",
     )
+    submit.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="rerun jobs that failed earlier and their dependents (otherwise they are skipped)",
+    )
     submit.set_defaults(handler=cmd_submit)
+
+    status = commands.add_parser("status", help="done / running / failed / pending jobs of a sweep")
+    status.add_argument("sweep")
+    status.add_argument("--format", choices=["table", "json"], default="table")
+    status.set_defaults(handler=cmd_status)
+
+    cancel = commands.add_parser(
+        "cancel", help="stop a sweep: running jobs checkpoint and stop, pending ones never start"
+    )
+    cancel.add_argument("sweep")
+    cancel.set_defaults(handler=cmd_cancel)
 
     plan = commands.add_parser("plan", help="print a sweep's jobs without running anything")
     plan.add_argument("sweep_file")
@@ -140,16 +156,55 @@ def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -
     from orchestrator.submit import submit
 
     plan = plan_sweep(load_sweep(args.sweep_file))
-    summary = submit(plan, settings, args.executor)
+    summary = submit(plan, settings, args.executor, retry_failed=args.retry_failed)
+    for outcome in summary.failed:
+        console.print(f"failed {outcome.kind} {outcome.job_id}: {outcome.error}", markup=False)
     console.print(
         f"{plan.sweep}: {summary.done} done, {len(summary.failed)} failed, {summary.skipped} skipped (finished earlier)"
+        + (f", {summary.cancelled} cancelled" if summary.cancelled else "")
+        + (
+            f" ({summary.failed_earlier} of them failed: --retry-failed reruns them)"
+            if summary.failed_earlier
+            else ""
+        )
     )
-    console.print(f"MLflow: {settings.mlflow_tracking_uri} (experiment {plan.sweep!r})")
-    console.print(f"Results: {settings.artifact_root}/{plan.sweep}/results")
+    console.print(f"MLflow: {redacted(settings.mlflow_tracking_uri)} (experiment {plan.sweep!r})")
+    console.print(f"Results: {redacted(settings.artifact_root)}/{plan.sweep}/results")
     if summary.dashboard_url:
         console.print(f"Ray dashboard (while Ray runs): http://{summary.dashboard_url}")
     console.print(f"Next: orchestrator analyze {plan.sweep}")
-    return EXIT_FAILED_JOBS if summary.failed else 0
+    return 0 if summary.ok else EXIT_FAILED_JOBS
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from orchestrator.status import STATES, sweep_status
+
+    status = sweep_status(settings, args.sweep)
+    if args.format == "json":
+        print(json.dumps(status, indent=1))
+        return 0
+    table = Table(title=f"{args.sweep}" + (" (cancelled)" if status["cancelled"] else ""))
+    for column in ("id", "kind", "experiment", "state", "error"):
+        table.add_column(column)
+    for job in status["jobs"]:
+        table.add_row(job["id"], job["kind"], job["experiment"], job["state"], job["error"] or "")
+    console.print(table)
+    console.print(", ".join(f"{status['counts'][state]} {state}" for state in STATES))
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from orchestrator.control import load_plan, set_cancelled
+    from orchestrator.store import open_store
+
+    store = open_store(settings.artifact_root)
+    load_plan(store, args.sweep)  # refuses a sweep that was never submitted
+    set_cancelled(store, args.sweep, True)
+    console.print(
+        f"{args.sweep}: cancel requested; running jobs checkpoint and stop within seconds, "
+        f"pending ones will not start. Resume with: orchestrator submit <sweep file>"
+    )
+    return 0
 
 
 def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -215,7 +270,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
     console.print(claims)
     console.print(f"Report: {report} (and report.html)")
     console.print(
-        f"MLflow: {settings.mlflow_tracking_uri}  (mlflow ui --backend-store-uri {settings.mlflow_tracking_uri})"
+        f"MLflow: {redacted(settings.mlflow_tracking_uri)}  (mlflow ui --backend-store-uri {redacted(settings.mlflow_tracking_uri)})"
     )
     return 0
 

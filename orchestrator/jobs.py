@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
 import tempfile
 import time
 import traceback
@@ -27,11 +28,14 @@ from analysis.schema import (
     MaskOverlapRow,
     RunRow,
 )
+from orchestrator.checkpoints import resume_arguments
 from orchestrator.cluster import node_label
+from orchestrator.control import cancel_requested, stop_on_sigterm, stop_signal_received
 from orchestrator.errors import StoreError
 from orchestrator.extra_results import confusion_rows, mask_row_rows, variant_evaluation_rows
+from orchestrator.leases import claim
 from orchestrator.plan import Job, canonical
-from orchestrator.results import write_rows
+from orchestrator.results import read_part, write_rows
 from orchestrator.settings import Settings
 from orchestrator.store import ArtifactStore, open_store
 from orchestrator.tracking import Tracker
@@ -47,6 +51,7 @@ from workloads.masking import (
     overlap_counts,
 )
 from workloads.registry import MODELS, TASKS
+from workloads.resume import LoopInterrupted
 from workloads.train import TrainingConfig, train_model
 from workloads.transforms import apply_before_masking
 from workloads.variants import matching_names
@@ -61,7 +66,7 @@ class JobContext(BaseModel):
 class JobOutcome(BaseModel):
     job_id: str
     kind: str
-    status: Literal["done", "failed"]
+    status: Literal["done", "failed", "cancelled"]
     error: str | None = None
     metrics: dict[str, float] = {}
     node: str = ""
@@ -116,8 +121,13 @@ def load_base_model(store: ArtifactStore, job: Job, task) -> torch.nn.Module:
 def run_train(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
     task = build_task(job.config["task"])
     model = build_model(job, task, job.config["seed"])
+    training = TrainingConfig.model_validate(job.config["training"])
     history = train_model(
-        model, task, TrainingConfig.model_validate(job.config["training"]), job.config["seed"]
+        model,
+        task,
+        training,
+        job.config["seed"],
+        **resume_arguments(store, job, training.checkpoint_every),
     )
     tracker.log_history(run_id, history)
     save_tensors(store, tracker, run_id, artifact_key(job, "model.safetensors"), model.state_dict())
@@ -137,6 +147,7 @@ def run_fit(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> di
         job.config["seed"],
         fixed_logits=fixed_control_logits(store, job, model, config),
         data_seed=job.config.get("data_order_seed"),
+        **resume_arguments(store, job, config.checkpoint_every),
     )
     tracker.log_history(run_id, outcome.history)
     save_tensors(store, tracker, run_id, artifact_key(job, "mask.safetensors"), outcome.logits)
@@ -291,6 +302,43 @@ def _row_keys(job: Job) -> dict[str, Any]:
 
 
 def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> JobOutcome:
+    """Run one job once across drivers, resumably; never raises for a job's own failure.
+
+    A cancelled sweep's job does not start; a job another driver holds is waited for and
+    its recorded outcome returned; SIGTERM or a cancel mid-run checkpoints and stops it.
+    """
+    store = open_store(context.settings.artifact_root)
+    if cancel_requested(store, job.sweep):
+        return JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
+    waiting_since = time.time()
+
+    def recorded() -> JobOutcome | None:
+        rows = read_part(store, job.sweep, "runs", job.id)
+        # done at any time (by another driver since this sweep was planned), or failed since
+        if not rows or (rows[0]["status"] != "done" and rows[0]["finished_at"] < waiting_since):
+            return None
+        row = rows[0]
+        return JobOutcome(job_id=job.id, kind=job.kind, status=row["status"], error=row["error"])
+
+    with claim(
+        store,
+        job,
+        context.parent_run_id,
+        context.settings.lease_ttl_s,
+        lambda: recorded() is not None,
+    ) as held:
+        if not held:
+            return recorded()  # type: ignore[return-value]
+        try:
+            with stop_on_sigterm():
+                return run_and_record(job, context, *dependencies)
+        except LoopInterrupted:
+            if stop_signal_received():
+                raise SystemExit(128 + signal.SIGTERM) from None
+            return JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
+
+
+def run_and_record(job: Job, context: JobContext, *dependencies: JobOutcome) -> JobOutcome:
     """Run one job and record it everywhere; never raises for a job's own failure."""
     started = time.time()
     store = open_store(context.settings.artifact_root)
@@ -304,6 +352,9 @@ def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> Job
             raise RuntimeError(f"dependency failed: {', '.join(failed)}")
         torch.set_num_threads(max(1, int(job.resources.cpus)))
         metrics = RUNNERS[job.kind](job, store, tracker, run_id)
+    except LoopInterrupted as stopped:
+        tracker.stop(run_id, stopped.step)
+        raise
     except Exception as exc:  # a job's failure is data: recorded, reported, never fatal
         error = f"{type(exc).__name__}: {exc}"
         tracker.set_tags(

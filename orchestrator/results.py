@@ -43,3 +43,12 @@ def read_table(store: ArtifactStore, sweep: str, table: str) -> pa.Table:
                 f"{store.uri(key)}: unreadable Parquet part ({error}); delete it and resubmit"
             ) from None
     return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def read_part(store: ArtifactStore, sweep: str, table: str, part: str) -> list[dict]:
+    """One job's rows of a table ([] if it has written none)."""
+    key = f"{table_prefix(sweep, table)}/{part}.parquet"
+    if not store.exists(key):
+        return []
+    schema = arrow_schema(TABLES[table])
+    return pq.read_table(io.BytesIO(store.get_bytes(key)), schema=schema).to_pylist()

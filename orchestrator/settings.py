@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     include_dashboard: bool = True
     num_cpus: int | None = Field(None, gt=0, description="CPUs of an in-process Ray")
     num_gpus: float | None = Field(None, ge=0, description="GPUs an in-process Ray declares")
+    lease_ttl_s: float = Field(
+        60.0, gt=0, description="a dead driver's job claims expire after this long"
+    )
     autoscaling: bool = Field(
         False,
         description="the Ray cluster adds nodes on demand: submit lets jobs wait for nodes "
@@ -74,3 +78,8 @@ def ray_job_runtime_env() -> dict[str, Any]:
     """
     config = os.environ.get("RAY_JOB_CONFIG_JSON_ENV_VAR")
     return (json.loads(config).get("runtime_env") or {}) if config else {}
+
+
+def redacted(uri: str | None) -> str:
+    """A URI fit to print or log: credentials in it (`user:password@`) are masked."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", uri or "")

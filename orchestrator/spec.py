@@ -38,7 +38,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 def _tagged_union(registry: dict[str, type[BaseModel]], what: str) -> Any:
     def tag_of(value: Any) -> str | None:
         name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
-        return name if name in registry else None
+        return name if isinstance(name, str) and name in registry else None
 
     members = tuple(Annotated[cls, Tag(name)] for name, cls in registry.items())
     return Annotated[

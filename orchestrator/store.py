@@ -76,6 +76,21 @@ class LocalStore:
     def exists(self, key: str) -> bool:
         return self._file(key).is_file()
 
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        """Write `key` only if it does not exist yet; of racing writers exactly one wins."""
+        target = self._file(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.link(temporary, target)  # atomic, and refuses an existing target
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
     def list(self, prefix: str) -> list[str]:
         folder = self.path / check_key(prefix)
         if not folder.is_dir():

@@ -1,7 +1,9 @@
 """The driver of a submission: plan, skip what is done, run the rest, summarise.
 
 Finished jobs are found in the `runs` table, so submitting the same sweep again runs only
-what is missing or failed.
+what is missing: jobs that never ran or were interrupted (those resume from their
+checkpoints). Failed jobs are skipped too, since they would fail the same way; with
+`retry_failed` they run again, and so do their dependents (recorded as failed as well).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from orchestrator.control import save_plan, set_cancelled
 from orchestrator.jobs import JobContext, JobOutcome
 from orchestrator.plan import Job, Plan
 from orchestrator.results import read_table
@@ -26,34 +29,54 @@ class SubmissionSummary:
     skipped: int = 0
     done: int = 0
     failed: list[JobOutcome] = field(default_factory=list)
+    cancelled: int = 0
+    failed_earlier: int = 0
     dashboard_url: str | None = None
     parent_run_id: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not (self.failed or self.cancelled or self.failed_earlier)
 
 
-def finished_outcomes(settings: Settings, plan: Plan) -> dict[str, JobOutcome]:
+def finished_outcomes(
+    settings: Settings, plan: Plan, retry_failed: bool = False
+) -> dict[str, JobOutcome]:
+    """Outcomes recorded earlier that this submission keeps (done, and failed unless retried)."""
     runs = read_table(open_store(settings.artifact_root), plan.sweep, "runs").to_pylist()
     planned = plan.by_id()
+    kept = {"done"} if retry_failed else {"done", "failed"}
     return {
         row["job_id"]: JobOutcome(
-            job_id=row["job_id"], kind=row["kind"], status="done", node=row["node"]
+            job_id=row["job_id"],
+            kind=row["kind"],
+            status=row["status"],
+            error=row["error"],
+            node=row["node"],
         )
         for row in runs
-        if row["status"] == "done" and row["job_id"] in planned
+        if row["status"] in kept and row["job_id"] in planned
     }
 
 
 def submit(
-    plan: Plan, settings: Settings, executor_name: str = "ray", console: Console | None = None
+    plan: Plan,
+    settings: Settings,
+    executor_name: str = "ray",
+    console: Console | None = None,
+    retry_failed: bool = False,
 ) -> SubmissionSummary:
     console = console or Console(stderr=True)
     settings.workspace.mkdir(parents=True, exist_ok=True)
-    finished = finished_outcomes(settings, plan)
+    store = open_store(settings.artifact_root)
+    save_plan(store, plan)
+    set_cancelled(store, plan.sweep, False)
+    finished = finished_outcomes(settings, plan, retry_failed)
+    failed_earlier = sum(outcome.status == "failed" for outcome in finished.values())
     todo = [job for job in plan.jobs if job.id not in finished]
-    summary = SubmissionSummary(sweep=plan.sweep, skipped=len(finished))
+    summary = SubmissionSummary(
+        sweep=plan.sweep, skipped=len(finished), failed_earlier=failed_earlier
+    )
     tracker = Tracker(settings.mlflow_tracking_uri)
     experiment_id = tracker.ensure_experiment(plan.sweep, settings)
     summary.parent_run_id = tracker.start_parent(
@@ -63,7 +86,8 @@ def submit(
         settings=settings, experiment_id=experiment_id, parent_run_id=summary.parent_run_id
     )
     console.print(
-        f"[bold]{plan.sweep}[/]: {len(plan.jobs)} jobs, {len(finished)} already done, {len(todo)} to run"
+        f"[bold]{plan.sweep}[/]: {len(plan.jobs)} jobs, {len(finished) - failed_earlier} already done, "
+        f"{failed_earlier} failed earlier (skipped; --retry-failed reruns them), {len(todo)} to run"
     )
     executor = LocalExecutor() if executor_name == "local" else RayExecutor(settings)
     summary.dashboard_url = executor.dashboard_url
@@ -84,10 +108,12 @@ def submit(
             def record(job: Job, outcome: JobOutcome) -> None:
                 if outcome.status == "done":
                     summary.done += 1
+                elif outcome.status == "cancelled":
+                    summary.cancelled += 1
                 else:
                     summary.failed.append(outcome)
                 progress.update(bar, advance=1, failed=len(summary.failed))
-                if outcome.status != "done":
+                if outcome.status == "failed":
                     progress.console.print(
                         f"[red]failed[/] {job.kind} {job.id} ({job.experiment}): {outcome.error}"
                     )

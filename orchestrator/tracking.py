@@ -125,5 +125,10 @@ class Tracker:
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         self.client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
 
+    def stop(self, run_id: str, step: int) -> None:
+        """A run interrupted on purpose (cancel, SIGTERM): KILLED until it is resumed."""
+        self.set_tags(run_id, {"stopped_at_step": str(step)})
+        self.client.set_terminated(run_id, status="KILLED")
+
     def finish(self, run_id: str, failed: bool = False) -> None:
         self.client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")

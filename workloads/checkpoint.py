@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load, save
@@ -24,3 +26,10 @@ def tensors_from_bytes(data: bytes) -> dict[str, torch.Tensor]:
         return load(data)
     except (SafetensorError, ValueError, RuntimeError) as error:
         raise CorruptTensorFile(f"not a valid safetensors file ({error})") from None
+
+
+def metadata_from_bytes(data: bytes) -> dict[str, str]:
+    """The string metadata stored in a safetensors header (validated by loading first)."""
+    tensors_from_bytes(data)
+    size = int.from_bytes(data[:8], "little")
+    return dict(json.loads(data[8 : 8 + size]).get("__metadata__") or {})

@@ -30,6 +30,15 @@ from workloads.masking import (
     maskable_parameter_names,
     sample_masks,
 )
+from workloads.resume import (
+    Checkpointer,
+    GlobalGenerator,
+    LoopState,
+    check_finite,
+    checkpoint_step,
+    restore,
+    snapshot,
+)
 from workloads.train import MetricsCallback
 from workloads.transforms import BEFORE_MASKING
 
@@ -52,6 +61,9 @@ class MaskFitConfig(BaseModel):
     mask_biases: bool = False
     grad_clip: float | None = Field(1.0, gt=0, description="global norm over the logits")
     log_every: int = Field(100, gt=0)
+    checkpoint_every: int = Field(
+        500, gt=0, description="steps between saved checkpoints that a resumed fit continues from"
+    )
     fixed_from_control: list[str] = Field(
         default_factory=list,
         description="parameter names (or module prefixes) whose mask every other fit copies "
@@ -167,12 +179,16 @@ def fit_mask(
     on_step: Callable[[int], None] | None = None,
     fixed_logits: Params | None = None,
     data_seed: int | None = None,
+    resume_from: LoopState | None = None,
+    checkpointer: Checkpointer | None = None,
 ) -> FitOutcome:
     """Fit one mask for `target` on the frozen `model`; the model is left unchanged.
 
     `fixed_logits` (another mask's logits for some tensors) are not trained: their final
     mask is applied throughout and they are returned unchanged with the fitted ones.
     `data_seed` sets the data order apart from the mask noise (default: `seed`).
+    `resume_from` continues a fit from a `checkpointer` snapshot: the result is the same as
+    that of a fit that never stopped.
     """
     check_target(task, target)
     freeze(model)
@@ -190,7 +206,13 @@ def fit_mask(
     vectorize = device.type == "cuda"
     optimizer = torch.optim.Adam(list(logits.values()), lr=config.learning_rate)
     outcome = FitOutcome(logits=logits)
-    for step in range(1, config.steps + 1):
+    generators = {"data": generator, "mask": mask_generator, "global": GlobalGenerator()}
+    first_step = 1
+    if resume_from is not None:
+        restore(resume_from, logits, optimizer, generators)
+        outcome.history = list(resume_from.history)
+        first_step = resume_from.step + 1
+    for step in range(first_step, config.steps + 1):
         batch = to_device(sample_batch(examples, config.batch_size, generator), device)
         masks = sample_masks(logits, config.mask_samples_per_step, mask_generator)
         task_loss, correct = masked_step_loss(
@@ -204,12 +226,19 @@ def fit_mask(
             torch.nn.utils.clip_grad_norm_(list(logits.values()), config.grad_clip)
         optimizer.step()
         if step % config.log_every == 0 or step == config.steps:
+            check_finite(loss, step)
             point = fit_metrics(step, task_loss, loss, correct, logits)
             outcome.history.append(point)
             if on_metrics is not None:
                 on_metrics(step, point)
         if on_step is not None:
             on_step(step)
+        checkpoint_step(
+            checkpointer,
+            step,
+            config.steps,
+            lambda at: snapshot(at, logits, optimizer, generators, outcome.history),
+        )
     fitted = {**{name: logit.detach() for name, logit in logits.items()}, **fixed_logits}
     outcome.logits = {name: fitted[name] for name in all_names}
     return outcome

@@ -11,6 +11,15 @@ from torch import nn
 
 from workloads.data.base import Task, model_device, sample_batch, to_device
 from workloads.masking import call_with
+from workloads.resume import (
+    Checkpointer,
+    GlobalGenerator,
+    LoopState,
+    check_finite,
+    checkpoint_step,
+    restore,
+    snapshot,
+)
 
 MetricsCallback = Callable[[int, dict[str, float]], None]
 
@@ -27,6 +36,9 @@ class TrainingConfig(BaseModel):
     weight_decay: float = Field(0.0, ge=0)
     momentum: float = Field(0.9, ge=0, description="SGD only")
     log_every: int = Field(100, gt=0, description="steps between metric points")
+    checkpoint_every: int = Field(
+        500, gt=0, description="steps between saved checkpoints that a resumed run continues from"
+    )
     target_function: str | None = Field(
         None,
         description="the target function to train on (SCAN baselines: a split); null = control",
@@ -67,9 +79,15 @@ def train_model(
     config: TrainingConfig,
     seed: int,
     on_metrics: MetricsCallback | None = None,
+    resume_from: LoopState | None = None,
+    checkpointer: Checkpointer | None = None,
 ) -> list[dict[str, float]]:
     """Train `model` in place on the configured target (default: the task's control target);
-    returns the metric history."""
+    returns the metric history.
+
+    `resume_from` continues from a `checkpointer` snapshot (weights, optimizer, step, data
+    order and dropout generators) as if training had never stopped.
+    """
     generator = torch.Generator().manual_seed(seed)
     device = model_device(model)
     examples = task.train_examples(config.target_function or task.target_functions[0])
@@ -79,8 +97,16 @@ def train_model(
     )
     call = call_with(model, dict(model.named_parameters()))
     history: list[dict[str, float]] = []
+    generators = {"data": generator, "global": GlobalGenerator()}
+    weights = model.state_dict(keep_vars=True)
+    first_step = 1
+    if resume_from is not None:
+        restore(resume_from, weights, optimizer, generators)  # the optimizer's lr included
+        schedule.last_epoch = resume_from.step
+        history = list(resume_from.history)
+        first_step = resume_from.step + 1
     model.train()
-    for step in range(1, config.steps + 1):
+    for step in range(first_step, config.steps + 1):
         batch = to_device(sample_batch(examples, config.batch_size, generator), device)
         result = task.step(call, batch, train=True)
         optimizer.zero_grad(set_to_none=True)
@@ -90,6 +116,7 @@ def train_model(
         optimizer.step()
         schedule.step()
         if step % config.log_every == 0 or step == config.steps:
+            check_finite(result.loss, step)
             point = {
                 "step": float(step),
                 "loss": float(result.loss.detach()),
@@ -98,5 +125,11 @@ def train_model(
             history.append(point)
             if on_metrics is not None:
                 on_metrics(step, point)
+        checkpoint_step(
+            checkpointer,
+            step,
+            config.steps,
+            lambda at: snapshot(at, weights, optimizer, generators, history),
+        )
     model.eval()
     return history

@@ -1,0 +1,67 @@
+"""`orchestrator status`: where every job of a sweep stands, read from the stores alone.
+
+The plan saved at submit time lists the jobs; the `runs` table says which are done or
+failed; live claims (and MLflow runs in RUNNING status that no claim contradicts) say which
+are running. The rest are
+pending, or cancelled after `orchestrator cancel`. Nothing here needs the driver alive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from mlflow.tracking import MlflowClient
+
+from orchestrator.control import cancel_requested, load_plan
+from orchestrator.leases import claim_states
+from orchestrator.results import read_table
+from orchestrator.settings import Settings
+from orchestrator.store import open_store
+
+STATES = ("done", "running", "failed", "pending", "cancelled")
+
+
+def sweep_status(settings: Settings, sweep: str) -> dict:
+    """{"sweep", "cancelled", "counts": {state: n}, "jobs": [{id, kind, experiment, state, error}]}."""
+    store = open_store(settings.artifact_root)
+    plan = load_plan(store, sweep)
+    recorded = {row["job_id"]: row for row in read_table(store, sweep, "runs").to_pylist()}
+    live, claimed = claim_states(store, plan.jobs)
+    # A RUNNING MLflow run whose claim has lapsed was left by a dead driver: not running.
+    running = live | (_running_in_mlflow(settings, sweep) - claimed)
+    cancelled = cancel_requested(store, sweep)
+    jobs = []
+    for job in plan.jobs:
+        row = recorded.get(job.id)
+        if row is not None:
+            state, error = row["status"], row["error"]
+        else:
+            error = None
+            state = "running" if job.id in running else "cancelled" if cancelled else "pending"
+        jobs.append(
+            {
+                "id": job.id,
+                "kind": job.kind,
+                "experiment": job.experiment,
+                "state": state,
+                "error": error,
+            }
+        )
+    counts = Counter(job["state"] for job in jobs)
+    return {
+        "sweep": sweep,
+        "cancelled": cancelled,
+        "counts": {state: counts.get(state, 0) for state in STATES},
+        "jobs": jobs,
+    }
+
+
+def _running_in_mlflow(settings: Settings, sweep: str) -> set[str]:
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    experiment = client.get_experiment_by_name(sweep)
+    if experiment is None:
+        return set()
+    runs = client.search_runs(
+        [experiment.experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=5000
+    )
+    return {run.data.tags["job_id"] for run in runs if "job_id" in run.data.tags}

@@ -1,0 +1,124 @@
+"""Resumable training loops: a loop's whole state as plain tensors, saved through a callback.
+
+A loop (base training, a mask fit) takes an optional `LoopState` to start from and a
+`Checkpointer` that decides when to hand a snapshot out; what happens to the snapshot (a
+file, an object store) is the caller's business. Restoring a snapshot restores parameters,
+optimizer moments, the step and every random generator, so a resumed loop computes the
+same numbers, bit for bit on CPU, as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+class NonFiniteLoss(ArithmeticError):
+    """The loss became NaN or infinite: the run diverged and its results would be garbage."""
+
+
+class LoopInterrupted(Exception):
+    """The loop saved its state and stopped because it was asked to (SIGTERM, cancel)."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"stopped after step {step}; its checkpoint resumes it")
+        self.step = step
+
+
+class GlobalGenerator:
+    """torch's global CPU generator behind the get_state/set_state of a torch.Generator.
+
+    Dropout draws from it, so a resumed training run must restore it too.
+    """
+
+    def get_state(self) -> torch.Tensor:
+        return torch.get_rng_state()
+
+    def set_state(self, state: torch.Tensor) -> None:
+        torch.set_rng_state(state)
+
+
+Generators = dict[str, "torch.Generator | GlobalGenerator"]
+
+
+@dataclass
+class LoopState:
+    """Everything a loop needs to continue exactly where it stopped."""
+
+    step: int
+    parameters: dict[str, torch.Tensor]  # model weights (train) or mask logits (fit)
+    optimizer: dict[str, Any]  # torch optimizer state_dict()
+    generators: dict[str, torch.Tensor]  # name -> generator.get_state()
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class Checkpointer:
+    """When to snapshot (every `every` steps, and when `should_stop` says so) and where to."""
+
+    every: int
+    save: Callable[[LoopState], None]
+    should_stop: Callable[[], bool] = lambda: False
+
+
+def snapshot(
+    step: int,
+    parameters: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    generators: Generators,
+    history: list[dict[str, float]],
+) -> LoopState:
+    """A copy of the loop's state that later steps cannot change."""
+    return LoopState(
+        step=step,
+        parameters={name: t.detach().clone() for name, t in parameters.items()},
+        optimizer=copy.deepcopy(optimizer.state_dict()),
+        generators={name: g.get_state() for name, g in generators.items()},
+        history=[dict(point) for point in history],
+    )
+
+
+def restore(
+    state: LoopState,
+    parameters: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    generators: Generators,
+) -> None:
+    """Load `state` into live parameters, optimizer and generators (in place)."""
+    missing = set(parameters) ^ set(state.parameters)
+    if missing:
+        raise ValueError(f"checkpoint does not match the model: parameters {sorted(missing)}")
+    with torch.no_grad():
+        for name, tensor in parameters.items():
+            tensor.copy_(state.parameters[name])
+    optimizer.load_state_dict(state.optimizer)
+    for name, generator in generators.items():
+        generator.set_state(state.generators[name])
+
+
+def checkpoint_step(
+    checkpointer: Checkpointer | None,
+    step: int,
+    last_step: int,
+    make_state: Callable[[int], LoopState],
+) -> None:
+    """Save on schedule; on a stop request save and raise `LoopInterrupted`."""
+    if checkpointer is None:
+        return
+    stop = step < last_step and checkpointer.should_stop()
+    if stop or step % checkpointer.every == 0:
+        checkpointer.save(make_state(step))
+    if stop:
+        raise LoopInterrupted(step)
+
+
+def check_finite(loss: torch.Tensor, step: int) -> None:
+    if not torch.isfinite(loss.detach()).all():
+        raise NonFiniteLoss(
+            f"loss is {float(loss.detach())} at step {step}: training diverged; "
+            "lower learning_rate or set grad_clip"
+        )
