@@ -47,6 +47,8 @@ def damaged_sweeps(draw):
     data = copy.deepcopy(tiny_sweep_data("fuzz"))
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _paths(data) if p]
+        if not paths:  # everything was deleted already
+            break
         path = draw(st.sampled_from(paths))
         parent = data
         for part in path[:-1]:

@@ -80,12 +80,16 @@ def test_double_add_copyweight_with_first_full_mask_and_half_mask(settings):
     plan, tables = run(data, settings)
     evaluations = tables["evaluations"]
     counts = evaluations.groupby("mask_variant").size().to_dict()
-    # 3 functions each: base; 3 masks x (mask, inverted); first_full for pair1 and pair2;
-    # half_early and half_late of the control mask
+    # 3 functions each: base; 3 masks x (mask, inverted, I/O-kept inverse, 3 random draws
+    # x (random removal, its I/O-kept form)); first_full for pair1 and pair2; half_early
+    # and half_late of the control mask
     assert counts == {
         "none": 3,
         "mask": 9,
         "inverted": 9,
+        "inverted_io_kept": 9,
+        "random_removal": 27,
+        "random_removal_io_kept": 27,
         "first_full_inverted": 6,
         "half_early": 3,
         "half_late": 3,
