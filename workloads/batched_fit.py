@@ -37,8 +37,8 @@ from workloads.masking import (
     fill_mask_noise,
     initial_logits,
     maskable_parameter_names,
-    sample_masks,
-    straight_through,
+    masked_weights,
+    sample_masked_weights,
 )
 
 # Fields that may differ between fits of one batch: everything else shapes the lockstep.
@@ -145,9 +145,9 @@ def _looped_losses(model, frozen, task, logits, batches, noise_generators, sampl
     """Fit by fit, exactly as `fit_mask` computes one step."""
     task_losses, correct = [], []
     for fit, batch, generator in zip(logits, batches, noise_generators, strict=True):
-        masks = sample_masks(fit, samples, generator)
+        masked = sample_masked_weights(fit, frozen, samples, generator)
         task_loss, fit_correct = masked_step_loss(
-            model, frozen, masks, task, batch, samples, vectorize=False
+            model, frozen, masked, task, batch, samples, vectorize=False
         )
         task_losses.append(task_loss)
         correct.append(fit_correct)
@@ -156,19 +156,19 @@ def _looped_losses(model, frozen, task, logits, batches, noise_generators, sampl
 
 def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, samples):
     """All fits as one vmap over stacked masks [M, K, *shape] and batches [M, B, ...]."""
-    masks = {}
+    masked = {}
     for name in logits[0]:
         stacked = torch.stack([fit[name] for fit in logits])  # [M, *shape]
         uniform = torch.empty((len(logits), samples, *stacked.shape[1:]), device=stacked.device)
         for fit_uniform, generator in zip(uniform, noise_generators, strict=True):
             fill_mask_noise(fit_uniform, generator)
-        masks[name] = straight_through(stacked.unsqueeze(1), uniform)  # [M, K, *shape]
+        masked[name] = masked_weights(stacked.unsqueeze(1), frozen[name], uniform)  # [M, K, *shape]
     stacked_batches = {key: torch.stack([b[key] for b in batches]) for key in batches[0]}
 
-    def one_fit(fit_masks: Params, batch: dict[str, torch.Tensor]):
-        return masked_step_loss(model, frozen, fit_masks, task, batch, samples, vectorize=True)
+    def one_fit(fit_masked: Params, batch: dict[str, torch.Tensor]):
+        return masked_step_loss(model, frozen, fit_masked, task, batch, samples, vectorize=True)
 
-    task_losses, correct = torch.func.vmap(one_fit, randomness="different")(masks, stacked_batches)
+    task_losses, correct = torch.func.vmap(one_fit, randomness="different")(masked, stacked_batches)
     return list(task_losses.unbind(0)), list(correct.unbind(0))
 
 

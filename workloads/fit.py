@@ -28,7 +28,7 @@ from workloads.masking import (
     final_mask,
     initial_logits,
     maskable_parameter_names,
-    sample_masks,
+    sample_masked_weights,
 )
 from workloads.resume import (
     Checkpointer,
@@ -113,13 +113,16 @@ def freeze(model: nn.Module) -> nn.Module:
 def masked_step_loss(
     model: nn.Module,
     frozen: Params,
-    masks: dict[str, torch.Tensor],
+    masked: dict[str, torch.Tensor],
     task: Task,
     batch: dict[str, torch.Tensor],
     samples: int,
     vectorize: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean task loss and per-example correctness with mask sample k on batch slice k.
+    """Mean task loss and per-example correctness with masked weights k on batch slice k.
+
+    `masked` holds, per masked tensor, its K masked copies [K, *shape]
+    (`sample_masked_weights`); the other parameters come from `frozen`.
 
     With `vectorize`, the K samples run as one `torch.func.vmap` call (batched matmuls: what
     a GPU wants) where the model and task allow it; otherwise, and on CPU where a loop of
@@ -127,24 +130,23 @@ def masked_step_loss(
     """
     if vectorize and _VMAP_FAILED.get(type(model)) is not True:
         try:
-            result = _vmapped_samples(model, frozen, masks, task, batch, samples)
+            result = _vmapped_samples(model, frozen, masked, task, batch, samples)
             _VMAP_FAILED[type(model)] = False
             return result
         except (RuntimeError, NotImplementedError, ValueError):
             if _VMAP_FAILED.get(type(model)) is False:
                 raise  # it worked before: this is a real error, not a missing batching rule
             _VMAP_FAILED[type(model)] = True
-    return _looped_samples(model, frozen, masks, task, batch, samples)
+    return _looped_samples(model, frozen, masked, task, batch, samples)
 
 
 _VMAP_FAILED: dict[type, bool] = {}
 
 
-def _vmapped_samples(model, frozen, masks, task, batch, samples):
+def _vmapped_samples(model, frozen, masked, task, batch, samples):
     size = next(iter(batch.values())).shape[0] // samples
     sliced = {key: value.reshape(samples, size, *value.shape[1:]) for key, value in batch.items()}
-    masked = {name: frozen[name] * mask for name, mask in masks.items()}  # [K, *shape]
-    fixed = {name: p for name, p in frozen.items() if name not in masks}
+    fixed = {name: p for name, p in frozen.items() if name not in masked}
 
     def one_sample(masked_params, batch_slice):
         result = task.step(call_with(model, {**fixed, **masked_params}), batch_slice, train=True)
@@ -154,13 +156,15 @@ def _vmapped_samples(model, frozen, masks, task, batch, samples):
     return losses.mean(), correct.reshape(-1)
 
 
-def _looped_samples(model, frozen, masks, task, batch, samples):
+def _looped_samples(model, frozen, masked, task, batch, samples):
     size = next(iter(batch.values())).shape[0] // samples
     losses, correct = [], []
+    # unbind once: K indexing ops would each scatter their gradient into a zeroed [K, ...]
+    unbound = {name: copies.unbind(0) for name, copies in masked.items()}
     for k in range(samples):
         params = dict(frozen)
-        for name, mask in masks.items():
-            params[name] = frozen[name] * mask[k]
+        for name, copies in unbound.items():
+            params[name] = copies[k]
         result = task.step(
             call_with(model, params), slice_batch(batch, k * size, (k + 1) * size), train=True
         )
@@ -214,9 +218,9 @@ def fit_mask(
         first_step = resume_from.step + 1
     for step in range(first_step, config.steps + 1):
         batch = to_device(sample_batch(examples, config.batch_size, generator), device)
-        masks = sample_masks(logits, config.mask_samples_per_step, mask_generator)
+        masked = sample_masked_weights(logits, frozen, config.mask_samples_per_step, mask_generator)
         task_loss, correct = masked_step_loss(
-            model, frozen, masks, task, batch, config.mask_samples_per_step, vectorize
+            model, frozen, masked, task, batch, config.mask_samples_per_step, vectorize
         )
         regularization = sum(logit.sum() for logit in logits.values()) / config.batch_size
         loss = task_loss + config.regularization_weight * regularization

@@ -65,59 +65,80 @@ def initial_logits(model: nn.Module, names: list[str], keep_probability: float) 
     }
 
 
-class _GumbelSigmoidStraightThrough(torch.autograd.Function):
-    """Binary forward, sigmoid-derivative backward, for noise given as uniforms.
+class _MaskedWeights(torch.autograd.Function):
+    """w * mask for K straight-through Gumbel-sigmoid mask samples, in one step.
 
-    With logistic noise n = logit(u), s = sigmoid(l + n) = p*u / (p*u + (1-p)*(1-u)) where
-    p = sigmoid(l): one sigmoid per logit instead of a log, log and sigmoid per sample.
+    With logistic noise n = logit(u) and p = sigmoid(l), s = sigmoid(l + n) =
+    p*u / (p*u + (1-p)*(1-u)), and s > 0.5 exactly when u > 1 - p: the forward pass needs
+    one sigmoid per logit and a comparison per sample, no log or division. The backward pass
+    recomputes s from the saved uniforms and returns dL/dl = sum_k dL/d(w m_k) * w * s_k(1-s_k)
+    without materialising the gradient of the mask itself.
     """
 
     @staticmethod
-    def forward(ctx, logits: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-        keep = torch.sigmoid(logits)  # [*shape]
-        kept_part = keep * uniform  # [K, *shape]
-        soft = kept_part / (kept_part + (1.0 - keep) * (1.0 - uniform))
-        ctx.save_for_backward(soft)
+    def forward(
+        ctx, logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor
+    ) -> torch.Tensor:
+        # p < 1 keeps the backward's denominator p*u + (1-p)*(1-u) positive for u in [0, 1)
+        keep = torch.sigmoid(logits).clamp_(max=1.0 - 1e-7)  # [*shape] or [M, 1, *shape]
+        ctx.save_for_backward(keep, weight, uniform)
         ctx.logit_shape = logits.shape
-        return (soft > 0.5).to(logits.dtype)
+        # comparison then in-place multiply: measured 2x faster than torch.where on CPU
+        return torch.gt(uniform, 1.0 - keep).to(weight.dtype).mul_(weight)  # [.., K, *shape]
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
-        (soft,) = ctx.saved_tensors
-        # Sum over the sample dimension: [K, *shape] -> [*shape], or [M, K, *shape] ->
-        # [M, 1, *shape] for the stacked logits of many fits (batched_fit).
-        return (grad_output * soft * (1.0 - soft)).sum_to_size(ctx.logit_shape), None
+        keep, weight, uniform = ctx.saved_tensors
+        kept_part = keep * uniform
+        soft = kept_part / (kept_part + (1.0 - keep) * (1.0 - uniform))
+        grad_logits = (grad_output * weight * soft * (1.0 - soft)).sum_to_size(ctx.logit_shape)
+        grad_weight = None
+        if ctx.needs_input_grad[1]:  # weights trained with their mask (transfer, E7)
+            grad_weight = (grad_output * (uniform > (1.0 - keep))).sum_to_size(weight.shape)
+        return grad_logits, grad_weight, None
+
+
+def masked_weights(
+    logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor
+) -> torch.Tensor:
+    """`weight` times binary masks for the given noise; `logits` broadcast against `uniform`."""
+    return _MaskedWeights.apply(logits, weight, uniform)
+
+
+def sample_masked_weights(
+    logits: Mapping[str, torch.Tensor],
+    weights: Mapping[str, torch.Tensor],
+    samples: int,
+    generator: torch.Generator,
+) -> Params:
+    """Per masked tensor, K masked copies of its weight: [K, *shape] each (tau = 1).
+
+    The paper's noise, the difference of two Gumbel variables, is a standard logistic
+    variable; we use logit(u) for one uniform u, the same distribution. Forward values are
+    w * [s > 0.5], gradients those of w * s with s = sigmoid(l + noise).
+    """
+    masked = {}
+    for name, logit in logits.items():
+        uniform = torch.empty((samples, *logit.shape), device=logit.device)
+        masked[name] = masked_weights(logit, weights[name], fill_mask_noise(uniform, generator))
+    return masked
 
 
 def sample_masks(
     logits: Mapping[str, torch.Tensor], samples: int, generator: torch.Generator
 ) -> Masks:
-    """K straight-through Gumbel-sigmoid samples per logit tensor: [K, *shape] each (tau = 1).
-
-    The paper's noise, the difference of two Gumbel variables, is a standard logistic
-    variable; we use logit(u) for one uniform u, the same distribution. Forward values are
-    0/1 (s > 0.5), gradients those of s = sigmoid(l + noise).
-    """
-    masks = {}
-    for name, logit in logits.items():
-        uniform = torch.empty((samples, *logit.shape), device=logit.device)
-        masks[name] = straight_through(logit, fill_mask_noise(uniform, generator))
-    return masks
+    """K straight-through binary mask samples per logit tensor: [K, *shape] each."""
+    ones = {name: torch.ones_like(logit).detach() for name, logit in logits.items()}
+    return sample_masked_weights(logits, ones, samples, generator)
 
 
 def fill_mask_noise(uniform: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Fill `uniform` in place with the mask noise of one logit tensor and return it.
 
-    Uniforms in (0, 1), clamped away from 0 and 1 so that no sample is exactly 0 or 1;
-    batched fits fill their slice of a stacked buffer with their own generator.
+    Uniforms in [0, 1); batched fits fill their slice of a stacked buffer with their own
+    generator.
     """
-    torch.rand(uniform.shape, generator=generator, device=uniform.device, out=uniform)
-    return uniform.clamp_(1e-10, 1.0 - 1e-7)
-
-
-def straight_through(logits: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-    """Binary masks for the given noise; `logits` broadcast against `uniform` [.., K, *shape]."""
-    return _GumbelSigmoidStraightThrough.apply(logits, uniform)
+    return torch.rand(uniform.shape, generator=generator, device=uniform.device, out=uniform)
 
 
 def reference_sample(logit: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,13 @@ from torch import nn
 from workloads.data.base import Task, sample_batch, to_device
 from workloads.evaluate import evaluate
 from workloads.fit import fit_metrics, masked_step_loss
-from workloads.masking import Masks, Params, final_mask, maskable_parameter_names, sample_masks
+from workloads.masking import (
+    Masks,
+    Params,
+    final_mask,
+    maskable_parameter_names,
+    sample_masked_weights,
+)
 from workloads.models.fnn import build_feedforward
 from workloads.train import MetricsCallback
 
@@ -188,9 +194,11 @@ def _learn_task(
     history = []
     for step in range(1, config.steps_per_task + 1):
         batch = to_device(sample_batch(examples, config.batch_size, generator), device)
-        masks = sample_masks(logits, config.mask_samples_per_step, mask_generator)
+        masked = sample_masked_weights(
+            logits, weights, config.mask_samples_per_step, mask_generator
+        )
         task_loss, correct = masked_step_loss(
-            model, weights, masks, task, batch, config.mask_samples_per_step, vectorize=False
+            model, weights, masked, task, batch, config.mask_samples_per_step, vectorize=False
         )
         regularization = sum(logit.sum() for logit in logits.values()) / config.batch_size
         loss = task_loss + config.regularization_weight * regularization

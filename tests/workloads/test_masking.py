@@ -13,6 +13,7 @@ from workloads.masking import (
     invert,
     maskable_parameter_names,
     masked_parameters,
+    masked_weights,
     reference_sample,
     sample_masks,
 )
@@ -30,18 +31,26 @@ def test_initial_keep_probability_is_the_configured_one():
 def test_straight_through_gradients_match_the_textbook_estimator():
     logit = torch.randn(6, 7, requires_grad=True)
     uniform = torch.rand(3, 6, 7).clamp(1e-6, 1 - 1e-6)
-    weights = torch.randn(3, 6, 7)
-    from workloads.masking import _GumbelSigmoidStraightThrough
-
-    ours = _GumbelSigmoidStraightThrough.apply(logit, uniform)
-    (ours * weights).sum().backward()
+    weight = torch.randn(6, 7)
+    upstream = torch.randn(3, 6, 7)
+    ours = masked_weights(logit, weight, uniform)
+    (ours * upstream).sum().backward()
     grad_ours = logit.grad.clone()
     logit.grad = None
-    reference = reference_sample(logit, uniform)
-    (reference * weights).sum().backward()
+    reference = weight * reference_sample(logit, uniform)
+    (reference * upstream).sum().backward()
     assert torch.equal(ours, reference.detach())
     assert torch.allclose(grad_ours, logit.grad, atol=1e-6)
     assert grad_ours.abs().sum() > 0
+
+
+def test_weights_trained_with_their_mask_get_the_masked_gradient():
+    logit = torch.randn(4, 5)
+    weight = torch.randn(4, 5, requires_grad=True)
+    uniform = torch.rand(2, 4, 5)
+    masked_weights(logit, weight, uniform).sum().backward()
+    kept = (uniform > 1 - torch.sigmoid(logit)).float().sum(0)  # how many samples keep it
+    assert torch.equal(weight.grad, kept)
 
 
 def test_final_mask_keeps_positive_logits_and_inverse_keeps_the_rest():
