@@ -46,6 +46,8 @@ TRANSIENT_CODES = frozenset(
     {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError"}
 )
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+# a conditional put lost: the object exists, or another conditional write is under way
+CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 DENIED_CODES = frozenset(
     {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "Forbidden"}
 )
@@ -127,6 +129,28 @@ class S3Store:
             )
         return data
 
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        """Write `key` only if no object is there yet (S3 conditional put, If-None-Match: *);
+        of racing writers exactly one wins. Job claims (leases) rely on it."""
+        name = self._object_key(key)
+        md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+        try:
+            self._call(
+                f"create {self.uri(key)}",
+                lambda: self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=name,
+                    Body=data,
+                    ContentMD5=md5,
+                    IfNoneMatch="*",
+                    Metadata={METADATA_KEY: sha256(data)},
+                ),
+                writing=True,
+            )
+        except _Exists:
+            return False
+        return True
+
     def exists(self, key: str) -> bool:
         name = self._object_key(key)
         try:
@@ -162,6 +186,8 @@ class S3Store:
                 status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
                 if code in MISSING_CODES:
                     raise _Missing(f"{action}: not found") from None
+                if code in CONFLICT_CODES:
+                    raise _Exists(f"{action}: exists already") from None
                 if code == "NoSuchBucket":
                     raise StoreError(
                         f"{action}: bucket {self.bucket!r} does not exist at {self.endpoint}; "
@@ -206,6 +232,10 @@ def _new_session() -> boto3.session.Session:
     core = botocore.session.Session()
     core.register_component("data_loader", _LOADER)
     return boto3.session.Session(botocore_session=core)
+
+
+class _Exists(StoreError):
+    """A conditional create found the object there: `create_if_absent` answers False."""
 
 
 class _Missing(StoreError):

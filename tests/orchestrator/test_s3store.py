@@ -161,3 +161,10 @@ def test_parquet_tables_round_trip_through_s3(bucket: str) -> None:
     assert sorted(table.column("job_id").to_pylist()) == ["job0", "job1", "job2"]
     assert sorted(table.column("duration_s").to_pylist()) == [0.0, 1.5, 3.0]
     assert read_table(store, "other", "runs").num_rows == 0
+
+
+def test_create_if_absent_lets_exactly_one_writer_win(bucket: str) -> None:
+    store = S3Store(bucket, "sweeps")
+    assert store.create_if_absent("s/jobs/j1/lease/0.json", b"first")
+    assert not store.create_if_absent("s/jobs/j1/lease/0.json", b"second")
+    assert store.get_bytes("s/jobs/j1/lease/0.json") == b"first"
