@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_ENV := RAY_AUTH_MODE=disabled RAY_USAGE_STATS_ENABLED=0 RAY_AIR_NEW_OUTPUT=0 \
 	MLFLOW_DISABLE_TELEMETRY=true PYTHONHASHSEED=0
 
-.PHONY: install run test test-slow bench lint clean
+.PHONY: install run test test-slow bench lint clean browser
 
 install: $(STAMP)
 
@@ -28,8 +28,15 @@ lint: $(STAMP)
 test: lint
 	$(TEST_ENV) $(BIN)/python -m pytest -q
 
-test-slow: lint
+test-slow: lint browser
 	$(TEST_ENV) $(BIN)/python -m pytest -q -m slow
+
+# Headless Chromium for the report-in-a-browser test (Debian packages); without it that
+# test is skipped with a message saying so.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+		echo "chromium/chromedriver not installed: the report browser test will be skipped"
 
 bench: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m benchmarks.mask_speed
