@@ -12,6 +12,8 @@ kept weights that mask X removes: (control kept_t - (X and control)_t) / control
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from analysis.summary import format_mean_std
@@ -25,10 +27,12 @@ def _matrix(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def class_removal(confusions: pd.DataFrame, control: str = "all") -> pd.DataFrame:
-    """One row per removed class and seed: relative drop, largest other/target %, top sink."""
+def confusion_differences(
+    confusions: pd.DataFrame, control: str = "all"
+) -> Iterator[tuple[int, str, pd.DataFrame, pd.DataFrame]]:
+    """Per seed and removal mask: (seed, removed class, dC, C), C the control's confusion
+    and dC = C(mask without the class) - C, both true class x predicted class."""
     masked = confusions[confusions["mask_variant"] == "mask"]
-    rows = []
     for seed, per_seed in masked.groupby("seed"):
         base = per_seed[per_seed["mask_target"] == control]
         if base.empty:
@@ -44,28 +48,34 @@ def class_removal(confusions: pd.DataFrame, control: str = "all") -> pd.DataFram
                 .fillna(0.0)
                 - reference
             )
-            if removed not in delta.index:
-                continue
-            diagonal = pd.Series(
-                {
-                    k: delta.loc[k, k] / reference.loc[k, k]
-                    for k in reference.index
-                    if reference.loc[k, k] > 0
-                }
-            )
-            own = diagonal.get(removed, float("nan"))
-            others = diagonal.drop(removed, errors="ignore")
-            largest_other = min(others.min(), 0.0) / own * 100 if own < 0 else float("nan")
-            sink_row = delta.loc[removed].drop(removed, errors="ignore")
-            rows.append(
-                {
-                    "seed": seed,
-                    "class": removed,
-                    "relative drop %": -own * 100,
-                    "largest other/target %": largest_other,
-                    "samples go to": sink_row.idxmax() if not sink_row.empty else "",
-                }
-            )
+            if removed in delta.index:
+                yield seed, removed, delta, reference
+
+
+def class_removal(confusions: pd.DataFrame, control: str = "all") -> pd.DataFrame:
+    """One row per removed class and seed: relative drop, largest other/target %, top sink."""
+    rows = []
+    for seed, removed, delta, reference in confusion_differences(confusions, control):
+        diagonal = pd.Series(
+            {
+                k: delta.loc[k, k] / reference.loc[k, k]
+                for k in reference.index
+                if reference.loc[k, k] > 0
+            }
+        )
+        own = diagonal.get(removed, float("nan"))
+        others = diagonal.drop(removed, errors="ignore")
+        largest_other = min(others.min(), 0.0) / own * 100 if own < 0 else float("nan")
+        sink_row = delta.loc[removed].drop(removed, errors="ignore")
+        rows.append(
+            {
+                "seed": seed,
+                "class": removed,
+                "relative drop %": -own * 100,
+                "largest other/target %": largest_other,
+                "samples go to": sink_row.idxmax() if not sink_row.empty else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -90,18 +100,26 @@ def class_removal_summary(per_seed: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def removed_per_token(mask_rows: pd.DataFrame, control: str) -> pd.DataFrame:
-    """Per mask (other than the control) and output token: % of the control's kept weights removed."""
+def removed_share(mask_rows: pd.DataFrame, control: str) -> pd.DataFrame:
+    """`mask_rows` of every mask but the control, per seed and output row, with "removed %":
+    the share of the control's kept weights in that row that the mask removes (rows the
+    control keeps nothing of are left out)."""
     control_rows = mask_rows[mask_rows["mask_target"] == control][["seed", "row", "kept"]].rename(
         columns={"kept": "control_kept"}
     )
     others = mask_rows[mask_rows["mask_target"] != control].merge(control_rows, on=["seed", "row"])
-    others = others[others["control_kept"] > 0]
+    others = others[others["control_kept"] > 0].copy()
     others["removed %"] = (
         100 * (others["control_kept"] - others["kept_and_control"]) / others["control_kept"]
     )
+    return others
+
+
+def removed_per_token(mask_rows: pd.DataFrame, control: str) -> pd.DataFrame:
+    """Per mask (other than the control) and output token: % of the control's kept weights removed."""
     summary = (
-        others.groupby(["mask_target", "row", "token"], sort=True)["removed %"]
+        removed_share(mask_rows, control)
+        .groupby(["mask_target", "row", "token"], sort=True)["removed %"]
         .agg(["mean", "std", "count"])
         .reset_index()
     )
