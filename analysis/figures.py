@@ -72,7 +72,9 @@ def accuracy_bars(summary: pd.DataFrame, title: str, path: Path) -> Path:
 
 
 def short_layer(name: str) -> str:
-    return name.removesuffix(".weight")
+    """Tensor names as `named_parameters()` gives them, trimmed of long module paths."""
+    parts = name.split(".")
+    return ".".join(parts[-3:]) if len(parts) > 3 else name
 
 
 def keep_histogram(masses: pd.DataFrame, title: str, path: Path) -> Path:
