@@ -32,6 +32,7 @@ from workloads.fit import (
     freeze,
     masked_step_loss,
 )
+from workloads.mask_kernels import kernels_for
 from workloads.masking import (
     Params,
     fill_mask_noise,
@@ -86,6 +87,7 @@ def fit_masks(
     )
     outcomes = [FitOutcome(logits=fit) for fit in logits]
     samples = config.mask_samples_per_step
+    kernels = kernels_for(config.fused_kernels, config.steps)
     for step in range(1, config.steps + 1):
         batches = [
             to_device(sample_batch(fit_examples, config.batch_size, generator), device)
@@ -93,11 +95,11 @@ def fit_masks(
         ]
         if vectorize:
             task_losses, correct = _vectorized_losses(
-                model, frozen, task, logits, batches, noise_generators, samples
+                model, frozen, task, logits, batches, noise_generators, samples, kernels
             )
         else:
             task_losses, correct = _looped_losses(
-                model, frozen, task, logits, batches, noise_generators, samples
+                model, frozen, task, logits, batches, noise_generators, samples, kernels
             )
         losses = [
             task_loss
@@ -141,11 +143,11 @@ def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
     return requests[0].config
 
 
-def _looped_losses(model, frozen, task, logits, batches, noise_generators, samples):
+def _looped_losses(model, frozen, task, logits, batches, noise_generators, samples, kernels):
     """Fit by fit, exactly as `fit_mask` computes one step."""
     task_losses, correct = [], []
     for fit, batch, generator in zip(logits, batches, noise_generators, strict=True):
-        masked = sample_masked_weights(fit, frozen, samples, generator)
+        masked = sample_masked_weights(fit, frozen, samples, generator, kernels)
         task_loss, fit_correct = masked_step_loss(
             model, frozen, masked, task, batch, samples, vectorize=False
         )
@@ -154,7 +156,7 @@ def _looped_losses(model, frozen, task, logits, batches, noise_generators, sampl
     return task_losses, correct
 
 
-def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, samples):
+def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, samples, kernels):
     """All fits as one vmap over stacked masks [M, K, *shape] and batches [M, B, ...]."""
     masked = {}
     for name in logits[0]:
@@ -162,7 +164,9 @@ def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, s
         uniform = torch.empty((len(logits), samples, *stacked.shape[1:]), device=stacked.device)
         for fit_uniform, generator in zip(uniform, noise_generators, strict=True):
             fill_mask_noise(fit_uniform, generator)
-        masked[name] = masked_weights(stacked.unsqueeze(1), frozen[name], uniform)  # [M, K, *shape]
+        masked[name] = masked_weights(
+            stacked.unsqueeze(1), frozen[name], uniform, kernels
+        )  # [M, K, *shape]
     stacked_batches = {key: torch.stack([b[key] for b in batches]) for key in batches[0]}
 
     def one_fit(fit_masked: Params, batch: dict[str, torch.Tensor]):

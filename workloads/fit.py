@@ -22,6 +22,7 @@ from workloads.data.base import (
     slice_batch,
     to_device,
 )
+from workloads.mask_kernels import AUTO_MIN_STEPS, FusedKernels, kernels_for
 from workloads.masking import (
     Params,
     call_with,
@@ -63,6 +64,11 @@ class MaskFitConfig(BaseModel):
     log_every: int = Field(100, gt=0)
     checkpoint_every: int = Field(
         500, gt=0, description="steps between saved checkpoints that a resumed fit continues from"
+    )
+    fused_kernels: FusedKernels = Field(
+        "auto",
+        description="torch.compile the mask step's elementwise work: auto = for fits of "
+        f"{AUTO_MIN_STEPS}+ steps (compiling costs seconds once per process)",
     )
     fixed_from_control: list[str] = Field(
         default_factory=list,
@@ -208,6 +214,7 @@ def fit_mask(
     for name, keep in final_mask(fixed_logits).items():
         frozen[name] = frozen[name] * keep.to(device=device, dtype=frozen[name].dtype)
     vectorize = device.type == "cuda"
+    kernels = kernels_for(config.fused_kernels, config.steps)
     optimizer = torch.optim.Adam(list(logits.values()), lr=config.learning_rate)
     outcome = FitOutcome(logits=logits)
     generators = {"data": generator, "mask": mask_generator, "global": GlobalGenerator()}
@@ -218,7 +225,9 @@ def fit_mask(
         first_step = resume_from.step + 1
     for step in range(first_step, config.steps + 1):
         batch = to_device(sample_batch(examples, config.batch_size, generator), device)
-        masked = sample_masked_weights(logits, frozen, config.mask_samples_per_step, mask_generator)
+        masked = sample_masked_weights(
+            logits, frozen, config.mask_samples_per_step, mask_generator, kernels
+        )
         task_loss, correct = masked_step_loss(
             model, frozen, masked, task, batch, config.mask_samples_per_step, vectorize
         )

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from workloads.mask_kernels import EAGER, MaskKernels
+
 Masks = dict[str, torch.Tensor]
 Params = dict[str, torch.Tensor]
 
@@ -77,32 +79,31 @@ class _MaskedWeights(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx, logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor
+        ctx, logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor, kernels: MaskKernels
     ) -> torch.Tensor:
         # p < 1 keeps the backward's denominator p*u + (1-p)*(1-u) positive for u in [0, 1)
         keep = torch.sigmoid(logits).clamp_(max=1.0 - 1e-7)  # [*shape] or [M, 1, *shape]
         ctx.save_for_backward(keep, weight, uniform)
         ctx.logit_shape = logits.shape
-        # comparison then in-place multiply: measured 2x faster than torch.where on CPU
-        return torch.gt(uniform, 1.0 - keep).to(weight.dtype).mul_(weight)  # [.., K, *shape]
+        ctx.kernels = kernels
+        return kernels.forward(keep, weight, uniform)  # [.., K, *shape]
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
         keep, weight, uniform = ctx.saved_tensors
-        kept_part = keep * uniform
-        soft = kept_part / (kept_part + (1.0 - keep) * (1.0 - uniform))
-        grad_logits = (grad_output * weight * soft * (1.0 - soft)).sum_to_size(ctx.logit_shape)
+        per_sample = ctx.kernels.backward(grad_output, weight, keep, uniform)
+        grad_logits = per_sample.sum_to_size(ctx.logit_shape)
         grad_weight = None
         if ctx.needs_input_grad[1]:  # weights trained with their mask (transfer, E7)
             grad_weight = (grad_output * (uniform > (1.0 - keep))).sum_to_size(weight.shape)
-        return grad_logits, grad_weight, None
+        return grad_logits, grad_weight, None, None
 
 
 def masked_weights(
-    logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor
+    logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor, kernels: MaskKernels = EAGER
 ) -> torch.Tensor:
     """`weight` times binary masks for the given noise; `logits` broadcast against `uniform`."""
-    return _MaskedWeights.apply(logits, weight, uniform)
+    return _MaskedWeights.apply(logits, weight, uniform, kernels)
 
 
 def sample_masked_weights(
@@ -110,6 +111,7 @@ def sample_masked_weights(
     weights: Mapping[str, torch.Tensor],
     samples: int,
     generator: torch.Generator,
+    kernels: MaskKernels = EAGER,
 ) -> Params:
     """Per masked tensor, K masked copies of its weight: [K, *shape] each (tau = 1).
 
@@ -120,7 +122,8 @@ def sample_masked_weights(
     masked = {}
     for name, logit in logits.items():
         uniform = torch.empty((samples, *logit.shape), device=logit.device)
-        masked[name] = masked_weights(logit, weights[name], fill_mask_noise(uniform, generator))
+        noise = fill_mask_noise(uniform, generator)
+        masked[name] = masked_weights(logit, weights[name], noise, kernels)
     return masked
 
 
