@@ -37,10 +37,13 @@ def accuracy_over_seeds(evaluations: pd.DataFrame) -> pd.DataFrame:
 
 
 def accuracy_table(summary: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:
-    """Rows: condition; columns: evaluated function; cells: accuracy % mean ± std."""
+    """Rows: condition; columns: evaluated function; cells: accuracy % mean ± std [95% interval]."""
     part = summary[(summary["experiment"] == experiment) & (summary["setting"] == setting)].copy()
     part["cell"] = [
-        format_mean_std(m, s, scale=100) for m, s in zip(part["mean"], part["std"], strict=True)
+        format_mean_std(m, s, 100, 1, low, high)
+        for m, s, low, high in zip(
+            part["mean"], part["std"], part["low"], part["high"], strict=True
+        )
     ]
     order = list(dict.fromkeys(part["condition"]))
     table = part.pivot(index="condition", columns="evaluated_function", values="cell")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from analysis.summary import format_mean_std
+from analysis.summary import format_mean_std, over_seeds
 
 REMOVAL_PREFIX = "without_"
 
@@ -117,10 +117,7 @@ def removed_share(mask_rows: pd.DataFrame, control: str) -> pd.DataFrame:
 
 def removed_per_token(mask_rows: pd.DataFrame, control: str) -> pd.DataFrame:
     """Per mask (other than the control) and output token: % of the control's kept weights removed."""
-    summary = (
-        removed_share(mask_rows, control)
-        .groupby(["mask_target", "row", "token"], sort=True)["removed %"]
-        .agg(["mean", "std", "count"])
-        .reset_index()
+    summary = over_seeds(
+        removed_share(mask_rows, control), ["mask_target", "row", "token"], "removed %"
     )
-    return summary.rename(columns={"mask_target": "mask", "count": "seeds"})
+    return summary.sort_values(["mask_target", "row"]).rename(columns={"mask_target": "mask"})

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.accuracy import accuracy_over_seeds, accuracy_table
+from analysis.bootstrap import bootstrap_mean
 from analysis.chance import with_chance
 from analysis.claims import ClaimVerdict, check_claims
 from analysis.class_removal import class_removal, class_removal_summary, removed_per_token
@@ -24,6 +25,7 @@ from analysis.figures import accuracy_bars, keep_histogram, sharing_bars, short_
 from analysis.planted import planted_layers, planted_verdicts
 from analysis.sharing import sharing_over_seeds, total_shared_percent
 from analysis.summary import format_mean_std
+from analysis.transfer import transfer_figure, transfer_sharing_table
 from analysis.trends import beta_figure, setting_trends
 
 
@@ -126,6 +128,7 @@ def write_report(
         _token_section(writer, scope.get("mask_rows", pd.DataFrame()), scope["mask_layers"], name)
     for experiment in evaluations["experiment"].unique():
         _trend_section(writer, tables, experiment)
+    _transfer_section(writer, tables.get("transfer_sharing", pd.DataFrame()))
     (out_dir / "report.md").write_text(to_markdown(writer.blocks))
     (out_dir / "report.html").write_text(to_html(writer.blocks, out_dir, f"Report: {sweep}"))
     claims = pd.DataFrame([v.model_dump() for v in verdicts])
@@ -248,7 +251,10 @@ def _token_section(
     shown = frame.assign(
         **{
             "removed %": [
-                format_mean_std(m, s) for m, s in zip(frame["mean"], frame["std"], strict=True)
+                format_mean_std(m, s, 1, 1, low, high)
+                for m, s, low, high in zip(
+                    frame["mean"], frame["std"], frame["low"], frame["high"], strict=True
+                )
             ]
         }
     )
@@ -259,6 +265,34 @@ def _token_section(
         f"Share of the {control.iloc[0]} mask's kept weights in each output token's row that each split mask removes",
         shown[["mask", "token", "removed %", "seeds"]],
     )
+
+
+def _transfer_section(writer: ReportWriter, rows: pd.DataFrame) -> None:
+    for experiment, part in rows.groupby("experiment", sort=False) if not rows.empty else []:
+        summary = transfer_sharing_table(part)
+        if summary.empty:
+            continue
+        path = writer.folder / "figures" / f"{slug(experiment)}_transfer.png"
+        transfer_figure(summary, f"{experiment}: reuse of earlier tasks' weights", path)
+        writer.add(Heading(f"{experiment}: transfer sharing"))
+        writer.figure(
+            path,
+            "Per layer (first layer excluded: never shared), share of task p's kept weights that earlier tasks' masks kept.",
+        )
+        shown = summary.assign(
+            setting=[setting_label(s) for s in summary["setting"]],
+            **{"sharing %": [summarise_row(r) for r in summary.itertuples()]},
+        )[["setting", "task_index", "layer", "sharing %", "seeds"]]
+        writer.table(
+            summary,
+            f"{slug(experiment)}_transfer_sharing",
+            "Transfer sharing per task and layer",
+            shown,
+        )
+
+
+def summarise_row(row) -> str:
+    return format_mean_std(row.mean, row.std, 100, 1, row.low, row.high)
 
 
 def _scope(frame: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:
@@ -311,12 +345,12 @@ def _sharing_section(
                 chance_means.reset_index(), on="layer_index"
             ),
             f"{name}_sharing_{a}_{b}",
-            "Sharing per layer (mean ± std over seeds); chance = two independent random masks of the same per-layer densities",
+            "Sharing per layer (mean ± std [95% bootstrap interval] over seeds); chance = two independent random masks of the same per-layer densities",
             shown,
         )
         writer.add(
             Paragraph(
-                f"Total shared: {format_mean_std(shared.mean(), shared.std())} % of the {a} mask's weights "
+                f"Total shared: {summarise(shared)} % of the {a} mask's weights "
                 f"are also kept by the {b} mask (seeds: {len(shared)})."
             )
         )
@@ -331,8 +365,8 @@ def _sharing_section(
             [
                 {
                     "mask": target,
-                    "weights kept": format_mean_std(g["kept"].mean(), g["kept"].std(), 1, 0),
-                    "density %": format_mean_std(g["density"].mean(), g["density"].std(), 100),
+                    "weights kept": summarise(g["kept"], digits=0),
+                    "density %": summarise(g["density"], scale=100),
                     "seeds": len(g),
                 }
                 for target, g in totals.groupby("target_function", sort=False)
@@ -348,10 +382,17 @@ def _pair_rows(overlaps: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     return layer_sharing(overlaps[(overlaps["function_a"] == a) & (overlaps["function_b"] == b)])
 
 
+def summarise(values: pd.Series, scale: float = 1.0, digits: int = 1) -> str:
+    """mean ± std [95% bootstrap interval] of per-seed values."""
+    interval = bootstrap_mean(values.to_numpy())
+    return format_mean_std(values.mean(), values.std(), scale, digits, interval.low, interval.high)
+
+
 def _cells(frame: pd.DataFrame, column: str, scale: float, digits: int = 1) -> list[str]:
+    columns = [frame[f"{column}_{part}"] for part in ("mean", "std", "low", "high")]
     return [
-        format_mean_std(m, s, scale, digits)
-        for m, s in zip(frame[f"{column}_mean"], frame[f"{column}_std"], strict=True)
+        format_mean_std(m, s, scale, digits, low, high)
+        for m, s, low, high in zip(*columns, strict=True)
     ]
 
 
@@ -369,7 +410,7 @@ def _accuracy_section(
     writer.table(
         part.drop(columns=["experiment"]),
         f"{name}_accuracy",
-        "Accuracy % (mean ± std over seeds); not-f removes f's weights; random-f removes as many random weights per layer",
+        "Accuracy % (mean ± std [95% bootstrap interval] over seeds); not-f removes f's weights; random-f removes as many random weights per layer",
         accuracy_table(accuracy, experiment, setting),
     )
 

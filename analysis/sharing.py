@@ -44,7 +44,7 @@ def layer_sharing(overlaps: pd.DataFrame) -> pd.DataFrame:
 
 
 def sharing_over_seeds(overlaps: pd.DataFrame, function_a: str, function_b: str) -> pd.DataFrame:
-    """Mean, std and seed count of every sharing statistic per experiment, setting, layer."""
+    """Mean, std, 95% interval and seed count of every sharing statistic per layer."""
     pair = overlaps[(overlaps["function_a"] == function_a) & (overlaps["function_b"] == function_b)]
     if pair.empty:
         pair = overlaps[
@@ -56,7 +56,12 @@ def sharing_over_seeds(overlaps: pd.DataFrame, function_a: str, function_b: str)
     merged = None
     for column in SHARING_COLUMNS:
         summary = over_seeds(stats, keys, column).rename(
-            columns={"mean": f"{column}_mean", "std": f"{column}_std", "seeds": "seeds"}
+            columns={
+                "mean": f"{column}_mean",
+                "std": f"{column}_std",
+                "low": f"{column}_low",
+                "high": f"{column}_high",
+            }
         )
         merged = summary if merged is None else merged.merge(summary.drop(columns="seeds"), on=keys)
     return merged.sort_values(keys).reset_index(drop=True) if merged is not None else pd.DataFrame()

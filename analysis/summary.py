@@ -1,18 +1,35 @@
-"""Mean, spread and count over seeds: how every number in the report is summarised."""
+"""Mean, spread, 95% interval and count over seeds: how every number in the report is summarised."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from analysis.bootstrap import bootstrap_mean
+
 
 def over_seeds(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
-    """One row per key group: mean, sample std (n-1; NaN for one seed) and seed count."""
+    """One row per key group: mean, sample std (n-1; NaN for one seed), the 95% bootstrap
+    interval of the mean over seeds (low, high; the mean itself for one seed) and the count."""
     grouped = frame.groupby(keys, sort=False, dropna=False)[value]
     result = grouped.agg(mean="mean", std="std", seeds="count").reset_index()
+    intervals = [bootstrap_mean(values.to_numpy()) for _, values in grouped]
+    result["low"] = [interval.low for interval in intervals]
+    result["high"] = [interval.high for interval in intervals]
     return result
 
 
-def format_mean_std(mean: float, std: float, scale: float = 1.0, digits: int = 1) -> str:
+def format_mean_std(
+    mean: float,
+    std: float,
+    scale: float = 1.0,
+    digits: int = 1,
+    low: float | None = None,
+    high: float | None = None,
+) -> str:
+    """ "mean ± std [low, high]"; the interval only where one was computed from 2+ seeds."""
     if pd.isna(std):
         return f"{mean * scale:.{digits}f}"
-    return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
+    text = f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
+    if low is not None and high is not None and not pd.isna(low):
+        text += f" [{low * scale:.{digits}f}, {high * scale:.{digits}f}]"
+    return text
