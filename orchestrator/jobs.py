@@ -38,7 +38,7 @@ from orchestrator.plan import Job, canonical
 from orchestrator.results import read_part, write_rows
 from orchestrator.settings import Settings
 from orchestrator.store import ArtifactStore, open_store
-from orchestrator.tracking import Tracker
+from orchestrator.tracking import Tracker, journal_key
 from workloads.checkpoint import CorruptTensorFile, tensors_from_bytes, tensors_to_bytes
 from workloads.controls import io_kept, random_removal
 from workloads.evaluate import evaluate
@@ -107,7 +107,7 @@ def save_tensors(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / key.rsplit("/", 1)[-1]
         path.write_bytes(data)
-        tracker.log_artifact(run_id, path)
+        tracker.log_artifact(run_id, path, store_key=key)
 
 
 def load_base_model(store: ArtifactStore, job: Job, task) -> torch.nn.Module:
@@ -388,6 +388,8 @@ def run_and_record(job: Job, context: JobContext, *dependencies: JobOutcome) -> 
         ],
     )
     tracker.finish(run_id, failed=error is not None)
+    if tracker.journal is not None:  # the tracking server stopped answering: keep its writes
+        store.put_bytes(journal_key(job.sweep, job.id), json.dumps(tracker.journal).encode())
     return JobOutcome(
         job_id=job.id,
         kind=job.kind,

@@ -151,6 +151,14 @@ class S3Store:
             return False
         return True
 
+    def delete(self, key: str) -> None:
+        name = self._object_key(key)
+        self._call(
+            f"delete {self.uri(key)}",
+            lambda: self.client.delete_object(Bucket=self.bucket, Key=name),
+            writing=True,
+        )
+
     def exists(self, key: str) -> bool:
         name = self._object_key(key)
         try:

@@ -39,6 +39,8 @@ class ArtifactStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def delete(self, key: str) -> None: ...
+
     def list(self, prefix: str) -> list[str]: ...
 
     def uri(self, key: str) -> str: ...
@@ -75,6 +77,11 @@ class LocalStore:
 
     def exists(self, key: str) -> bool:
         return self._file(key).is_file()
+
+    def delete(self, key: str) -> None:
+        target = self._file(key)
+        target.with_name(target.name + CHECKSUM_SUFFIX).unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
 
     def create_if_absent(self, key: str, data: bytes) -> bool:
         """Write `key` only if it does not exist yet; of racing writers exactly one wins."""

@@ -20,7 +20,7 @@ from orchestrator.results import read_table
 from orchestrator.runner import LocalExecutor, RayExecutor
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
-from orchestrator.tracking import Tracker
+from orchestrator.tracking import Tracker, replay_journals
 
 
 @dataclass
@@ -79,6 +79,12 @@ def submit(
     )
     tracker = Tracker(settings.mlflow_tracking_uri)
     experiment_id = tracker.ensure_experiment(plan.sweep, settings)
+    replayed, pending = replay_journals(tracker, store, plan.sweep)
+    if replayed or pending:
+        console.print(
+            f"MLflow: sent the buffered records of {replayed} jobs whose tracking server was "
+            f"unreachable when they ran; {pending} still waiting"
+        )
     summary.parent_run_id = tracker.start_parent(
         experiment_id, plan.sweep, {"jobs": str(len(plan.jobs)), "skipped": str(len(finished))}
     )

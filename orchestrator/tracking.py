@@ -2,18 +2,27 @@
 
 Metrics are sent in batches (one call per few hundred points), never one call per step.
 A job that is resumed reuses its earlier run, so every job has exactly one MLflow run.
+
+A job whose tracking server is unreachable keeps going: from the first failed call on, its
+writes (run creation, params, metric curves, tags, artifacts by store key, the final status)
+go to a journal that the job saves beside its results; the next `submit` replays every
+journal once the server answers (`replay_journals`).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import requests
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from analysis.schema import RunRow
+from orchestrator.results import read_part, write_rows
 from orchestrator.settings import Settings
 
 BATCH = 500
@@ -33,11 +42,68 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+UNREACHABLE_SIGNS = (
+    "Max retries exceeded",
+    "Connection refused",
+    "Failed to establish",
+    "ConnectionError",
+)
+
+
+def unreachable(error: Exception) -> bool:
+    """The tracking server did not answer (as opposed to answering with an error)."""
+    return isinstance(error, requests.exceptions.ConnectionError) or any(
+        sign in str(error) for sign in UNREACHABLE_SIGNS
+    )
+
+
 class Tracker:
-    """A thin owner of an MlflowClient bound to one tracking URI."""
+    """A thin owner of an MlflowClient bound to one tracking URI.
+
+    `journal` is None while the server answers; a list of the writes not yet sent after it
+    stopped answering.
+    """
 
     def __init__(self, tracking_uri: str) -> None:
         self.client = MlflowClient(tracking_uri=tracking_uri)
+        self.journal: list[dict[str, Any]] | None = None
+
+    def _send(self, op: dict[str, Any]) -> Any:
+        """Apply one write now, or journal it once the server has stopped answering."""
+        if self.journal is not None:
+            self.journal.append(op)
+            return op.get("placeholder")
+        try:
+            return self.apply(op)
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            self.journal = [op]
+            return op.get("placeholder")
+
+    def apply(self, op: dict[str, Any], ids: dict[str, str] | None = None) -> Any:
+        """Send one journalled write; `ids` maps placeholder run ids to real ones."""
+        ids = ids or {}
+        run_id = ids.get(op.get("run_id", ""), op.get("run_id"))
+        if op["op"] == "create_run":
+            run = self.client.create_run(
+                op["experiment_id"], run_name=op["run_name"], tags=op["tags"]
+            )
+            return run.info.run_id
+        if op["op"] == "log_batch":
+            self.client.log_batch(
+                run_id,
+                metrics=[Metric(**metric) for metric in op.get("metrics", [])],
+                params=[Param(k, v) for k, v in op.get("params", {}).items()],
+                tags=[RunTag(k, v) for k, v in op.get("tags", {}).items()],
+            )
+        elif op["op"] == "update_run":
+            self.client.update_run(run_id, status=op["status"])
+        elif op["op"] == "set_terminated":
+            self.client.set_terminated(run_id, status=op["status"])
+        elif op["op"] == "log_artifact":
+            self.client.log_artifact(run_id, op["path"], op.get("artifact_path"))
+        return None
 
     def ensure_experiment(self, sweep: str, settings: Settings) -> str:
         existing = self.client.get_experiment_by_name(sweep)
@@ -82,7 +148,12 @@ class Tracker:
 
     def start_job_run(self, experiment_id: str, parent_run_id: str, job: Any) -> str:
         """The job's run: the one an interrupted attempt left, or a new child of the submission."""
-        run_id = self.find_job_run(experiment_id, job.id)
+        try:
+            run_id = None if self.journal is not None else self.find_job_run(experiment_id, job.id)
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            self.journal, run_id = [], None
         tags = {
             "mlflow.parentRunId": parent_run_id,
             "job_id": job.id,
@@ -92,14 +163,20 @@ class Tracker:
             "setting": job.setting,
         }
         if run_id is None:
-            run_id = self.client.create_run(
-                experiment_id, run_name=f"{job.kind}-{job.id}", tags=tags
-            ).info.run_id
+            run_id = self._send(
+                {
+                    "op": "create_run",
+                    "experiment_id": experiment_id,
+                    "run_name": f"{job.kind}-{job.id}",
+                    "tags": tags,
+                    "placeholder": f"offline-{job.id}",
+                }
+            )
             params = flatten({**job.config, "varying": job.varying})
-            self.client.log_batch(run_id, params=[Param(k, v) for k, v in params.items()])
+            self._send({"op": "log_batch", "run_id": run_id, "params": params})
         else:
-            self.client.update_run(run_id, status="RUNNING")
-            self.client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+            self._send({"op": "update_run", "run_id": run_id, "status": "RUNNING"})
+            self._send({"op": "log_batch", "run_id": run_id, "tags": tags})
         return run_id
 
     def log_history(self, run_id: str, history: list[dict[str, float]], prefix: str = "") -> None:
@@ -110,25 +187,105 @@ class Tracker:
             for name, value in point.items()
             if name != "step"
         ]
+        self._send_metrics(run_id, metrics)
+
+    def _send_metrics(self, run_id: str, metrics: list[Metric]) -> None:
         for start in range(0, len(metrics), BATCH):
-            self.client.log_batch(run_id, metrics=metrics[start : start + BATCH])
+            chunk = [
+                {"key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step}
+                for m in metrics[start : start + BATCH]
+            ]
+            self._send({"op": "log_batch", "run_id": run_id, "metrics": chunk})
 
     def log_metrics(self, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
         timestamp = int(time.time() * 1000)
-        entries = [Metric(k, float(v), timestamp, step) for k, v in metrics.items()]
-        for start in range(0, len(entries), BATCH):
-            self.client.log_batch(run_id, metrics=entries[start : start + BATCH])
+        self._send_metrics(
+            run_id, [Metric(k, float(v), timestamp, step) for k, v in metrics.items()]
+        )
 
-    def log_artifact(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
-        self.client.log_artifact(run_id, str(path), artifact_path)
+    def log_artifact(
+        self,
+        run_id: str,
+        path: Path,
+        artifact_path: str | None = None,
+        store_key: str | None = None,
+    ) -> None:
+        """Log a file; offline, a file that is also in the artifact store (`store_key`) is
+        journalled by its key and logged from the store on replay."""
+        self._send(
+            {
+                "op": "log_artifact",
+                "run_id": run_id,
+                "path": str(path),
+                "artifact_path": artifact_path,
+                "store_key": store_key,
+            }
+        )
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
-        self.client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        self._send({"op": "log_batch", "run_id": run_id, "tags": tags})
 
     def stop(self, run_id: str, step: int) -> None:
         """A run interrupted on purpose (cancel, SIGTERM): KILLED until it is resumed."""
         self.set_tags(run_id, {"stopped_at_step": str(step)})
-        self.client.set_terminated(run_id, status="KILLED")
+        self._send({"op": "set_terminated", "run_id": run_id, "status": "KILLED"})
 
     def finish(self, run_id: str, failed: bool = False) -> None:
-        self.client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")
+        self._send(
+            {"op": "set_terminated", "run_id": run_id, "status": "FAILED" if failed else "FINISHED"}
+        )
+
+
+JOURNAL_NAME = "mlflow_journal.json"
+
+
+def journal_key(sweep: str, job_id: str) -> str:
+    return f"{sweep}/jobs/{job_id}/{JOURNAL_NAME}"
+
+
+def replay_journal(tracker: Tracker, ops: list[dict[str, Any]], store) -> str | None:
+    """Send one job's journalled writes in order; returns the job's real run id."""
+    ids: dict[str, str] = {}
+    run_id = None
+    with tempfile.TemporaryDirectory() as folder:
+        for op in ops:
+            if op["op"] == "log_artifact":
+                if not op.get("store_key"):
+                    continue  # a temporary file that no store holds: nothing to send
+                path = Path(folder) / op["store_key"].rsplit("/", 1)[-1]
+                path.write_bytes(store.get_bytes(op["store_key"]))
+                op = {**op, "path": str(path)}
+            result = tracker.apply(op, ids)
+            if op["op"] == "create_run":
+                ids[op["placeholder"]] = result
+            run_id = (
+                ids.get(op.get("run_id", ""), op.get("run_id"))
+                if op["op"] != "create_run"
+                else result
+            )
+    return run_id
+
+
+def replay_journals(tracker: Tracker, store, sweep: str) -> tuple[int, int]:
+    """Send every saved journal of the sweep; (replayed, still pending). A replayed job's
+    `runs` row gets its real MLflow run id and its journal is deleted."""
+    keys = [key for key in store.list(sweep) if key.endswith("/" + JOURNAL_NAME)]
+    replayed = 0
+    for index, key in enumerate(keys):
+        ops = json.loads(store.get_bytes(key))
+        try:
+            run_id = replay_journal(tracker, ops, store)
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            return replayed, len(keys) - index
+        parts = key.split("/")
+        if len(parts) == 4 and parts[1] == "jobs" and run_id:  # <sweep>/jobs/<job id>/journal
+            rows = read_part(store, sweep, "runs", parts[2])
+            if rows:
+                write_rows(
+                    store, sweep, "runs", parts[2], [RunRow(**{**rows[0], "mlflow_run_id": run_id})]
+                )
+        store.delete(key)
+        replayed += 1
+    return replayed, 0

@@ -4,14 +4,6 @@ Parquet results, and an MLflow tracking server whose artifacts are proxied to th
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +13,8 @@ import pytest
 from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
 from moto.server import ThreadedMotoServer
+from services import free_port
+from services import mlflow_server as running_mlflow_server
 
 from orchestrator.plan import plan_sweep
 from orchestrator.results import read_table
@@ -28,14 +22,6 @@ from orchestrator.settings import Settings
 from orchestrator.spec import SweepSpec
 from orchestrator.store import open_store
 from orchestrator.submit import submit
-
-SERVER_START_TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -63,62 +49,15 @@ def s3_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 def mlflow_server(s3_bucket: tuple[str, str], tmp_path: Path) -> Iterator[str]:
-    """`mlflow server` in its own process group (it forks workers); the group is killed."""
     _, bucket = s3_bucket
-    port = free_port()
     (tmp_path / "server").mkdir()
-    log = (tmp_path / "mlflow-server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{tmp_path / 'server' / 'mlflow.db'}",
-            "--artifacts-destination",
-            f"s3://{bucket}/mlflow",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        env={
-            **os.environ,
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(
-                    f"mlflow server did not start:\n{(tmp_path / 'mlflow-server.log').read_text()}"
-                )
-            time.sleep(0.25)
+    with running_mlflow_server(
+        tmp_path / "server" / "mlflow.db",
+        f"s3://{bucket}/mlflow",
+        free_port(),
+        tmp_path / "mlflow-server.log",
+    ) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
 
 
 @pytest.mark.slow
