@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import REPO
-from test_image_files import write_cifar10_folder, write_idx
-from test_mathematics import write_release
+from data_files import write_cifar10_folder, write_idx, write_release
 
 from orchestrator.analyze import analyze, load_tables
 from orchestrator.plan import plan_sweep

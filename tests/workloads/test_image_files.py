@@ -7,7 +7,6 @@ task and model tests reuse `write_cifar10_folder`.
 
 from __future__ import annotations
 
-import gzip
 import os
 import pickle
 import struct
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from data_files import write_cifar10_folder, write_idx
 
 from workloads.data.image_files import (
     DataFilesMissingError,
@@ -26,34 +26,6 @@ from workloads.data.image_files import (
     parse_idx,
     pixel_statistics,
 )
-
-
-def write_cifar10_batch(path: Path, data: np.ndarray, labels: list[int]) -> None:
-    """One batch file as the official archive has it: a pickled dict with bytes keys."""
-    batch = {
-        b"batch_label": b"tiny batch",
-        b"labels": labels,
-        b"data": data,
-        b"filenames": [f"image_{index}.png".encode() for index in range(len(labels))],
-    }
-    path.write_bytes(pickle.dumps(batch, protocol=4))
-
-
-def write_cifar10_folder(
-    folder: Path, train_labels: list[int], test_labels: list[int], seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Five training batches and a test batch of random images; returns the data rows
-    (train, test), each [n, 3072]. `len(train_labels)` must be a multiple of 5."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    train = rng.integers(0, 256, (len(train_labels), 3072), dtype=np.uint8)
-    test = rng.integers(0, 256, (len(test_labels), 3072), dtype=np.uint8)
-    size = len(train_labels) // 5
-    for index in range(5):
-        rows = slice(index * size, (index + 1) * size)
-        write_cifar10_batch(folder / f"data_batch_{index + 1}", train[rows], train_labels[rows])
-    write_cifar10_batch(folder / "test_batch", test, test_labels)
-    return train, test
 
 
 def python2_batch_pickle(data: np.ndarray, labels: list[int]) -> bytes:
@@ -79,15 +51,6 @@ def python2_batch_pickle(data: np.ndarray, labels: list[int]) -> bytes:
     )
     label_list = b"](" + b"".join(b"K" + bytes([label]) for label in labels) + b"e"
     return b"\x80\x02}(U\x04data" + array + b"U\x06labels" + label_list + b"u."
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """An IDX file of unsigned bytes, gzipped when the name ends in .gz."""
-    header = struct.pack(">BBBB", 0, 0, 8, array.ndim) + struct.pack(
-        f">{array.ndim}I", *array.shape
-    )
-    content = header + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(content) if path.suffix == ".gz" else content)
 
 
 def test_cifar10_folder_loads_channel_planes_and_labels(tmp_path: Path) -> None:

@@ -7,27 +7,12 @@ import re
 
 import pytest
 import torch
+from data_files import MODULE, REPEATED, write_release
 from pydantic import ValidationError
 
 from workloads.data.mathematics import VOCABULARY, MathematicsConfig, split
 from workloads.data.seq2seq import EOS
 from workloads.models.transformer import TransformerConfig
-
-MODULE = "arithmetic__add_or_sub"
-REPEATED = "What is 5 + 5?"
-
-
-def write_release(root, pairs_per_difficulty: int = 12) -> None:
-    """train-easy/, train-medium/, train-hard/ with alternating question/answer lines."""
-    for offset, difficulty in ((0, "easy"), (100, "medium"), (1000, "hard")):
-        folder = root / f"train-{difficulty}"
-        folder.mkdir()
-        lines = []
-        for i in range(pairs_per_difficulty):
-            a, b = offset + i, 2 * i + 1
-            lines += [f"What is {a} + {b}?", str(a + b)]
-        lines += [REPEATED, "10"]  # the same question in every file
-        (folder / f"{MODULE}.txt").write_text("\n".join(lines) + "\n")
 
 
 def config(tmp_path, **overrides) -> MathematicsConfig:
