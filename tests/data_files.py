@@ -51,14 +51,14 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(gzip.compress(content) if path.suffix == ".gz" else content)
 
 
-def write_release(root, pairs_per_difficulty: int = 12) -> None:
+def write_release(root, pairs_per_difficulty: int = 12, module: str = MODULE) -> None:
     """train-easy/, train-medium/, train-hard/ with alternating question/answer lines."""
     for offset, difficulty in ((0, "easy"), (100, "medium"), (1000, "hard")):
         folder = root / f"train-{difficulty}"
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)
         lines = []
         for i in range(pairs_per_difficulty):
             a, b = offset + i, 2 * i + 1
             lines += [f"What is {a} + {b}?", str(a + b)]
         lines += [REPEATED, "10"]  # the same question in every file
-        (folder / f"{MODULE}.txt").write_text("\n".join(lines) + "\n")
+        (folder / f"{module}.txt").write_text("\n".join(lines) + "\n")

@@ -85,7 +85,9 @@ def test_submit_joins_the_cluster_and_every_job_finishes(cluster_sweep):
     assert "10 done, 0 failed" in output.replace("\n", " ")
     runs = tables["runs"]
     assert len(runs) == 10 and set(runs["status"]) == {"done"}
-    assert len(tables["evaluations"]) == 2 * (3 + 3 * 2 * 3)
+    # per seed: base x 3 functions + 3 masks x 3 functions x (mask, inverted, I/O-kept
+    # inverse, 3 random draws x 2)
+    assert len(tables["evaluations"]) == 2 * (3 + 3 * 3 * (3 + 3 * 2))
 
 
 def test_custom_resources_pin_job_kinds_to_nodes(cluster_sweep):
