@@ -25,8 +25,6 @@ from ray_nodes import node_environment, start_cluster
 from orchestrator.analyze import load_tables
 from orchestrator.settings import Settings
 
-pytestmark = pytest.mark.slow
-
 SWEEP = "multinode"
 
 
