@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.claims import ClaimVerdict, check_claims
-from analysis.report import claims_held, write_report
+from analysis.report import write_report
 from analysis.schema import TABLES
+from analysis.sections import claims_held
 from orchestrator.errors import UserError
 from orchestrator.results import read_table
 from orchestrator.settings import Settings
