@@ -260,12 +260,17 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
     from orchestrator.analyze import analyze
 
     report, verdicts = analyze(settings, args.sweep)
-    claims = Table(title="The paper's claims (details in the report)")
-    for column in ("claim", "experiment", "verdict", "our numbers", "reason"):
+    claims = Table(title="The paper's claims (numbers: the report, or `results --claims`)")
+    for column in ("claim", "experiment", "setting", "verdict", "seeds", "reason"):
         claims.add_column(column, overflow="fold")
     for verdict in verdicts:
         claims.add_row(
-            verdict.claim, verdict.experiment, verdict.verdict, verdict.numbers, verdict.reason
+            verdict.claim,
+            verdict.experiment,
+            verdict.setting,
+            verdict.verdict,
+            str(verdict.seeds),
+            verdict.reason,
         )
     console.print(claims)
     console.print(f"Report: {report} (and report.html)")
