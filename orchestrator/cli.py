@@ -257,6 +257,7 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from analysis.sections import setting_label
     from orchestrator.analyze import analyze
 
     report, verdicts = analyze(settings, args.sweep)
@@ -267,7 +268,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
         claims.add_row(
             verdict.claim,
             verdict.experiment,
-            verdict.setting,
+            setting_label(verdict.setting) if verdict.setting.startswith("{") else verdict.setting,
             verdict.verdict,
             str(verdict.seeds),
             verdict.reason,
