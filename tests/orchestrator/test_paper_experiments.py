@@ -149,7 +149,8 @@ def test_scan_baseline_on_a_split_and_split_masks_with_mask_rows(settings):
     baseline = evaluations[evaluations["experiment"] == "scan_lstm_baseline"]
     assert set(baseline["mask_variant"]) == {"none"} and len(baseline) == 5  # every split
     masked = evaluations[evaluations["experiment"] == "scan_lstm"]
-    assert len(masked) == 5 * (1 + 2 * 2)
+    # 5 splits x (base + 2 masks x (mask, inverted, I/O-kept inverse, 3 random draws x 2))
+    assert len(masked) == 5 * (1 + 2 * 9)
     rows = tables["mask_rows"]
     assert len(rows) == 2 * 9  # masks x output rows (PAD, SOS, EOS and 6 actions)
     assert set(rows["layer"]) == {"output.weight"} and (rows["total"] == 12).all()
