@@ -224,8 +224,10 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
                 **keys, mask_variant="none", evaluated_function=function, **result.model_dump()
             )
         )
-        for target, mask in masks.items():
-            for variant, draw, applied in mask_variants(mask, job.config["evaluation"], job.seed):
+    for target, mask in masks.items():
+        # each variant (random draws included) is built once and evaluated on every function
+        for variant, draw, applied in mask_variants(mask, job.config["evaluation"], job.seed):
+            for function in task.target_functions:
                 result = evaluate(model, task, function, applied, batch_size=batch_size)
                 rows.append(
                     EvaluationRow(
@@ -266,7 +268,7 @@ def mask_variants(mask: dict[str, torch.Tensor], evaluation: dict[str, Any], see
     yield "inverted", 0, inverted
     if evaluation.get("io_kept_inverse", False):
         yield "inverted_io_kept", 0, io_kept(inverted)
-    generator = torch.Generator().manual_seed(seed)  # the same draws for every function
+    generator = torch.Generator().manual_seed(seed)
     for draw in range(evaluation.get("random_removal_draws", 0)):
         random = random_removal(mask, generator)
         yield "random_removal", draw, random
