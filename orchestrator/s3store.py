@@ -100,16 +100,21 @@ class S3Store:
         return f"s3://{self.bucket}/{self._object_key(key)}"
 
     def put_bytes(self, key: str, data: bytes) -> None:
+        self._put(f"write {self.uri(key)}", key, data)
+
+    def _put(self, action: str, key: str, data: bytes, **conditions: str) -> None:
+        """One PUT carrying the data's MD5 (checked by the server) and SHA-256 (by gets)."""
         name = self._object_key(key)
         md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
         self._call(
-            f"write {self.uri(key)}",
+            action,
             lambda: self.client.put_object(
                 Bucket=self.bucket,
                 Key=name,
                 Body=data,
                 ContentMD5=md5,
                 Metadata={METADATA_KEY: sha256(data)},
+                **conditions,
             ),
             writing=True,
         )
@@ -132,21 +137,8 @@ class S3Store:
     def create_if_absent(self, key: str, data: bytes) -> bool:
         """Write `key` only if no object is there yet (S3 conditional put, If-None-Match: *);
         of racing writers exactly one wins. Job claims (leases) rely on it."""
-        name = self._object_key(key)
-        md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
         try:
-            self._call(
-                f"create {self.uri(key)}",
-                lambda: self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=name,
-                    Body=data,
-                    ContentMD5=md5,
-                    IfNoneMatch="*",
-                    Metadata={METADATA_KEY: sha256(data)},
-                ),
-                writing=True,
-            )
+            self._put(f"create {self.uri(key)}", key, data, IfNoneMatch="*")
         except _Exists:
             return False
         return True
