@@ -79,25 +79,22 @@ def beta_figure(tables: dict[str, pd.DataFrame], experiment: str, path: Path) ->
         .reset_index()
     )
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.2))
+    panels = (
+        (left, "control_accuracy", "control-mask accuracy (%)"),
+        (right, "density", "control-mask density (%)"),
+    )
     for group, part in means.groupby("group"):
         label = ", ".join(f"{k}={v}" for k, v in json.loads(group).items()) or experiment
-        left.errorbar(
-            part["beta"],
-            100 * part[("control_accuracy", "mean")],
-            yerr=100 * part[("control_accuracy", "std")].fillna(0),
-            marker="o",
-            label=label,
-            capsize=2,
-        )
-        right.errorbar(
-            part["beta"],
-            100 * part[("density", "mean")],
-            yerr=100 * part[("density", "std")].fillna(0),
-            marker="o",
-            label=label,
-            capsize=2,
-        )
-    for axis, ylabel in ((left, "control-mask accuracy (%)"), (right, "control-mask density (%)")):
+        for axis, column, _ in panels:
+            axis.errorbar(
+                part["beta"],
+                100 * part[(column, "mean")],
+                yerr=100 * part[(column, "std")].fillna(0),
+                marker="o",
+                label=label,
+                capsize=2,
+            )
+    for axis, _, ylabel in panels:
         axis.set_xscale("log")
         axis.set_xlabel(f"beta ({BETA_KEY})")
         axis.set_ylabel(ylabel)
