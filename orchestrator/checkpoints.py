@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -99,12 +100,9 @@ def load_checkpoint(store: ArtifactStore, job: Job) -> LoopState | None:
     return state_from_bytes(job, store.get_bytes(key), store.uri(key))
 
 
-def resume_arguments(store: ArtifactStore, job: Job, every: int) -> dict[str, Any]:
-    """`resume_from` and `checkpointer` for a loop: its last checkpoint, and how to save more.
-
-    The loop stops (after saving) on SIGTERM or when the sweep is cancelled; the store is
-    asked about cancellation at most every few seconds, not every step.
-    """
+def stop_requested(store: ArtifactStore, sweep: str) -> Callable[[], bool]:
+    """True on SIGTERM or once the sweep is cancelled; the store is asked about
+    cancellation at most every few seconds, not every step."""
     last_check = [time.monotonic()]
 
     def should_stop() -> bool:
@@ -113,13 +111,21 @@ def resume_arguments(store: ArtifactStore, job: Job, every: int) -> dict[str, An
         if time.monotonic() - last_check[0] < CANCEL_CHECK_EVERY_S:
             return False
         last_check[0] = time.monotonic()
-        return cancel_requested(store, job.sweep)
+        return cancel_requested(store, sweep)
 
+    return should_stop
+
+
+def resume_arguments(store: ArtifactStore, job: Job, every: int) -> dict[str, Any]:
+    """`resume_from` and `checkpointer` for a loop: its last checkpoint, and how to save more.
+
+    The loop stops (after saving) on SIGTERM or when the sweep is cancelled.
+    """
     return {
         "resume_from": load_checkpoint(store, job),
         "checkpointer": Checkpointer(
             every=every,
             save=lambda state: save_checkpoint(store, job, state),
-            should_stop=should_stop,
+            should_stop=stop_requested(store, job.sweep),
         ),
     }

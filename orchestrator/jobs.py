@@ -14,6 +14,7 @@ import signal
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,7 +43,7 @@ from orchestrator.tracking import Tracker, journal_key
 from workloads.checkpoint import CorruptTensorFile, tensors_from_bytes, tensors_to_bytes
 from workloads.controls import io_kept, random_removal
 from workloads.evaluate import evaluate
-from workloads.fit import MaskFitConfig, fit_mask
+from workloads.fit import FitOutcome, MaskFitConfig, fit_mask
 from workloads.masking import (
     final_mask,
     invert,
@@ -137,18 +138,25 @@ def run_train(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> 
 def run_fit(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
     task = build_task(job.config["task"])
     model = load_base_model(store, job, task)
-    target = job.config["target_function"]
     config = MaskFitConfig.model_validate(job.config["mask_fit"])
     outcome = fit_mask(
         model,
         task,
-        target,
+        job.config["target_function"],
         config,
         job.config["seed"],
         fixed_logits=fixed_control_logits(store, job, model, config),
         data_seed=job.config.get("data_order_seed"),
         **resume_arguments(store, job, config.checkpoint_every),
     )
+    return record_fit(job, store, tracker, run_id, task, outcome)
+
+
+def record_fit(
+    job: Job, store: ArtifactStore, tracker: Tracker, run_id: str, task, outcome: FitOutcome
+) -> dict[str, float]:
+    """Log a finished fit: curves to MLflow, the mask to the store, its rows to Parquet."""
+    target = job.config["target_function"]
     tracker.log_history(run_id, outcome.history)
     save_tensors(store, tracker, run_id, artifact_key(job, "mask.safetensors"), outcome.logits)
     rows = [
@@ -313,24 +321,15 @@ def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> Job
     if cancel_requested(store, job.sweep):
         return JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
     waiting_since = time.time()
-
-    def recorded() -> JobOutcome | None:
-        rows = read_part(store, job.sweep, "runs", job.id)
-        # done at any time (by another driver since this sweep was planned), or failed since
-        if not rows or (rows[0]["status"] != "done" and rows[0]["finished_at"] < waiting_since):
-            return None
-        row = rows[0]
-        return JobOutcome(job_id=job.id, kind=job.kind, status=row["status"], error=row["error"])
-
     with claim(
         store,
         job,
         context.parent_run_id,
         context.settings.lease_ttl_s,
-        lambda: recorded() is not None,
+        lambda: recorded_outcome(store, job, waiting_since) is not None,
     ) as held:
         if not held:
-            return recorded()  # type: ignore[return-value]
+            return recorded_outcome(store, job, waiting_since)  # type: ignore[return-value]
         try:
             with stop_on_sigterm():
                 return run_and_record(job, context, *dependencies)
@@ -340,9 +339,32 @@ def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> Job
             return JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
 
 
-def run_and_record(job: Job, context: JobContext, *dependencies: JobOutcome) -> JobOutcome:
-    """Run one job and record it everywhere; never raises for a job's own failure."""
-    started = time.time()
+def recorded_outcome(store: ArtifactStore, job: Job, since: float) -> JobOutcome | None:
+    """The job's outcome in `runs`: done at any time (by another driver since this sweep
+    was planned), or failed since `since`; None when it still has to run."""
+    rows = read_part(store, job.sweep, "runs", job.id)
+    if not rows or (rows[0]["status"] != "done" and rows[0]["finished_at"] < since):
+        return None
+    row = rows[0]
+    return JobOutcome(job_id=job.id, kind=job.kind, status=row["status"], error=row["error"])
+
+
+Runner = Callable[[Job, ArtifactStore, Tracker, str], dict[str, float]]
+
+
+def run_and_record(
+    job: Job,
+    context: JobContext,
+    *dependencies: JobOutcome,
+    runner: Runner | None = None,
+    started: float | None = None,
+) -> JobOutcome:
+    """Run one job and record it everywhere; never raises for a job's own failure.
+
+    `runner` replaces the job kind's own (a batch of fits records results computed
+    together); `started` is when its work began, if before this call.
+    """
+    started = time.time() if started is None else started
     store = open_store(context.settings.artifact_root)
     tracker = Tracker(context.settings.mlflow_tracking_uri)
     run_id = tracker.start_job_run(context.experiment_id, context.parent_run_id, job)
@@ -353,7 +375,7 @@ def run_and_record(job: Job, context: JobContext, *dependencies: JobOutcome) -> 
         if failed:
             raise RuntimeError(f"dependency failed: {', '.join(failed)}")
         torch.set_num_threads(max(1, int(job.resources.cpus)))
-        metrics = RUNNERS[job.kind](job, store, tracker, run_id)
+        metrics = (runner or RUNNERS[job.kind])(job, store, tracker, run_id)
     except LoopInterrupted as stopped:
         tracker.stop(run_id, stopped.step)
         raise

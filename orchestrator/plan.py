@@ -30,6 +30,7 @@ class Job(BaseModel):
     resources: Resources
     varying: dict[str, Any] = {}
     seed: int
+    fits_per_job: int = 1  # fit jobs: how many fits of one base model may run as one batch
 
     @property
     def setting(self) -> str:
@@ -150,6 +151,7 @@ def experiment_jobs(
             config=fit_config,
             depends_on=(train.id, *([control_fit] if control_fit else [])),
             resources=experiment.resources.fit,
+            fits_per_job=experiment.resources.fits_per_fit_job(),
             seed=mask_seed,
             **common,
         )

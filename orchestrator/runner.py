@@ -3,7 +3,8 @@
 Both take jobs in dependency order and the outcomes of jobs finished earlier, and call
 `on_outcome` as each job ends. The Ray executor submits every job at once with its
 dependencies' ObjectRefs as arguments, so a mask fit starts as soon as its own base model
-is trained, not after all of them.
+is trained, not after all of them. Fits that may share a process (`fits_per_job`,
+`fit_batches.group_jobs`) go to one task that returns one outcome per fit.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orchestrator.cluster import check_fits, joining_runtime_env
+from orchestrator.fit_batches import execute_fit_batch, group_jobs
 from orchestrator.jobs import JobContext, JobOutcome, execute_job
 from orchestrator.plan import Job
 from orchestrator.settings import Settings, ray_job_runtime_env, worker_environment
@@ -35,10 +37,15 @@ class LocalExecutor:
         on_outcome: OutcomeCallback,
     ) -> dict[str, JobOutcome]:
         outcomes: dict[str, object] = dict(finished)
-        for job in jobs:
-            outcome = execute_job(job, context, *_dependency_values(job, outcomes))
-            outcomes[job.id] = outcome
-            on_outcome(job, outcome)
+        for group in group_jobs(jobs):
+            dependencies = _dependency_values(group[0], outcomes)
+            if len(group) == 1:
+                results: tuple[JobOutcome, ...] = (execute_job(group[0], context, *dependencies),)
+            else:
+                results = execute_fit_batch(group, context, *dependencies)
+            for job, outcome in zip(group, results, strict=True):
+                outcomes[job.id] = outcome
+                on_outcome(job, outcome)
         return {job.id: outcomes[job.id] for job in jobs}  # type: ignore[misc]
 
     def close(self) -> None:
@@ -77,6 +84,7 @@ class RayExecutor:
         else:
             self.dashboard_url = None
         self._remote = ray.remote(execute_job)
+        self._remote_batch = ray.remote(execute_fit_batch)
 
     def check_resources(self, jobs: list[Job]) -> None:
         """A request no node can satisfy would wait forever: refuse it up front."""
@@ -93,7 +101,8 @@ class RayExecutor:
         self.check_resources(jobs)
         known: dict[str, object] = dict(finished)
         pending = {}
-        for job in jobs:
+        for group in group_jobs(jobs):
+            job = group[0]
             options = {
                 "num_cpus": job.resources.cpus,
                 "num_gpus": job.resources.gpus,
@@ -104,11 +113,17 @@ class RayExecutor:
                 options["memory"] = job.resources.memory_mb * 1024 * 1024
             if job.resources.custom:
                 options["resources"] = dict(job.resources.custom)
-            reference = self._remote.options(**options).remote(
-                job, context, *_dependency_values(job, known)
-            )
-            known[job.id] = reference
-            pending[reference] = job
+            dependencies = _dependency_values(job, known)
+            if len(group) == 1:
+                references = [self._remote.options(**options).remote(job, context, *dependencies)]
+            else:
+                options["name"] = f"fit batch of {len(group)}:{job.experiment}:{job.id}"
+                references = self._remote_batch.options(**options, num_returns=len(group)).remote(
+                    group, context, *dependencies
+                )
+            for member, reference in zip(group, references, strict=True):
+                known[member.id] = reference
+                pending[reference] = member
         outcomes: dict[str, JobOutcome] = {}
         while pending:
             ready, _ = self.ray.wait(list(pending), num_returns=1, timeout=1.0)

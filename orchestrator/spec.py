@@ -72,12 +72,35 @@ class Resources(BaseModel):
         return value
 
 
+GPU_FITS_PER_JOB = 16  # measured target of issue 5: 16 batched fits vs 16 in turn on a GPU
+
+
 class ResourcesByKind(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     train: Resources = Resources()
     fit: Resources = Resources()
     evaluate: Resources = Resources()
     transfer: Resources = Resources()
+    fits_per_job: int | Literal["auto"] = Field(
+        "auto",
+        description="mask fits of one base model that one process runs together, batched "
+        f"(one vmap over fits): auto = {GPU_FITS_PER_JOB} when fits ask for a GPU, 1 otherwise "
+        "(on CPU, one process per fit measured faster); `fit.memory_mb` bounds a batch. "
+        "Fits that copy the control mask (fixed_from_control) always run alone.",
+    )
+
+    @field_validator("fits_per_job")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("fits_per_job must be 1 or more, or auto")
+        return value
+
+    def fits_per_fit_job(self) -> int:
+        """`fits_per_job` with auto resolved by the device the fits ask for."""
+        if self.fits_per_job != "auto":
+            return int(self.fits_per_job)
+        return GPU_FITS_PER_JOB if self.fit.gpus > 0 else 1
 
 
 class EvaluationConfig(BaseModel):

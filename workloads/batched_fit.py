@@ -33,14 +33,14 @@ from workloads.fit import (
     masked_step_loss,
 )
 from workloads.mask_kernels import kernels_for
+from workloads.mask_noise import draw_keys
 from workloads.masking import (
-    Params,
-    fill_mask_noise,
     initial_logits,
     maskable_parameter_names,
     masked_weights,
     sample_masked_weights,
 )
+from workloads.resume import check_finite
 
 # Fields that may differ between fits of one batch: everything else shapes the lockstep.
 PER_FIT_FIELDS = frozenset({"target_functions", "regularization_weight", "log_every"})
@@ -48,11 +48,12 @@ PER_FIT_FIELDS = frozenset({"target_functions", "regularization_weight", "log_ev
 
 @dataclass(frozen=True)
 class FitRequest:
-    """One mask fit of a batch: what `fit_mask(model, task, target, config, seed)` takes."""
+    """One mask fit of a batch: what `fit_mask(model, task, target, config, seed, ...)` takes."""
 
     target: str
     config: MaskFitConfig
     seed: int
+    data_seed: int | None = None  # data order apart from the mask noise (E6), as in fit_mask
 
 
 MetricsByFit = Callable[[int, int, dict[str, float]], None]  # (fit index, step, metrics)
@@ -64,10 +65,12 @@ def fit_masks(
     requests: list[FitRequest],
     vectorize: bool | None = None,
     on_metrics: MetricsByFit | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> list[FitOutcome]:
     """Fit one mask per request on the frozen `model`, all in lockstep; one outcome each.
 
-    `vectorize` None means: vmap over fits on CUDA, fit by fit elsewhere.
+    `vectorize` None means: vmap over fits on CUDA, fit by fit elsewhere. `on_step(step)`
+    runs after every step (a stop request raises there; batched fits keep no checkpoint).
     """
     config = _shared_config(requests)
     for request in requests:
@@ -77,7 +80,10 @@ def fit_masks(
     vectorize = device.type == "cuda" if vectorize is None else vectorize
     names = maskable_parameter_names(model, config.mask_biases)
     frozen = {name: p.detach() for name, p in model.named_parameters()}
-    data_generators = [torch.Generator().manual_seed(r.seed) for r in requests]
+    data_generators = [
+        torch.Generator().manual_seed(r.seed if r.data_seed is None else r.data_seed)
+        for r in requests
+    ]
     noise_generators = [torch.Generator(device=device).manual_seed(r.seed + 1) for r in requests]
     examples = [task.train_examples(r.target) for r in requests]
     logits = [initial_logits(model, names, config.initial_keep_probability) for _ in requests]
@@ -116,12 +122,15 @@ def fit_masks(
         optimizer.step()
         for index, request in enumerate(requests):
             if step % request.config.log_every == 0 or step == config.steps:
+                check_finite(losses[index], step)
                 point = fit_metrics(
                     step, task_losses[index], losses[index], correct[index], logits[index]
                 )
                 outcomes[index].history.append(point)
                 if on_metrics is not None:
                     on_metrics(index, step, point)
+        if on_step is not None:
+            on_step(step)
     for outcome in outcomes:
         outcome.logits = {name: logit.detach() for name, logit in outcome.logits.items()}
     return outcomes
@@ -158,19 +167,17 @@ def _looped_losses(model, frozen, task, logits, batches, noise_generators, sampl
 
 def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, samples, kernels):
     """All fits as one vmap over stacked masks [M, K, *shape] and batches [M, B, ...]."""
+    keys = torch.stack([draw_keys(g, len(logits[0])) for g in noise_generators])  # [M, T, 2]
     masked = {}
-    for name in logits[0]:
+    for index, name in enumerate(logits[0]):
         stacked = torch.stack([fit[name] for fit in logits])  # [M, *shape]
-        uniform = torch.empty((len(logits), samples, *stacked.shape[1:]), device=stacked.device)
-        for fit_uniform, generator in zip(uniform, noise_generators, strict=True):
-            fill_mask_noise(fit_uniform, generator)
-        masked[name] = masked_weights(
-            stacked.unsqueeze(1), frozen[name], uniform, kernels
-        )  # [M, K, *shape]
+        copies = masked_weights(stacked, frozen[name], keys[:, index], samples, kernels)
+        masked[name] = torch.stack(copies, dim=1)  # [M, K, *shape]
     stacked_batches = {key: torch.stack([b[key] for b in batches]) for key in batches[0]}
 
-    def one_fit(fit_masked: Params, batch: dict[str, torch.Tensor]):
-        return masked_step_loss(model, frozen, fit_masked, task, batch, samples, vectorize=True)
+    def one_fit(fit_masked: dict[str, torch.Tensor], batch: dict[str, torch.Tensor]):
+        copies = {name: list(tensor.unbind(0)) for name, tensor in fit_masked.items()}
+        return masked_step_loss(model, frozen, copies, task, batch, samples, vectorize=True)
 
     task_losses, correct = torch.func.vmap(one_fit, randomness="different")(masked, stacked_batches)
     return list(task_losses.unbind(0)), list(correct.unbind(0))
@@ -185,9 +192,10 @@ CPU_BATCHING_MAX_WEIGHTS = 200_000
 
 
 def fit_memory_mb(model_size: int, samples: int = 4) -> float:
-    """Rough memory of one fit's step: logits, grad, 2 Adam moments, and per mask sample
-    the noise, the soft sample, the mask and the masked weights (float32)."""
-    return (4 + 4 * samples) * model_size * 4 / 2**20
+    """Rough memory of one fit's step (float32): logits, their gradient and 2 Adam moments,
+    and per mask sample the masked weights and their gradient. The noise is never stored
+    (`mask_noise`); activations are left out (small next to weights at mask batch sizes)."""
+    return (4 + 2 * samples) * model_size * 4 / 2**20
 
 
 def choose_fit_layout(
@@ -206,3 +214,8 @@ def choose_fit_layout(
     if device_type == "cuda":
         return "batched"
     return "batched" if model_size <= CPU_BATCHING_MAX_WEIGHTS else "processes"
+
+
+def fits_per_batch(model_size: int, memory_budget_mb: float, samples: int = 4) -> int:
+    """How many fits of this size one process can step together within the budget (>= 1)."""
+    return max(1, int(memory_budget_mb // fit_memory_mb(model_size, samples)))

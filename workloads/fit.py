@@ -24,6 +24,7 @@ from workloads.data.base import (
 )
 from workloads.mask_kernels import AUTO_MIN_STEPS, FusedKernels, kernels_for
 from workloads.masking import (
+    MaskedCopies,
     Params,
     call_with,
     final_mask,
@@ -119,7 +120,7 @@ def freeze(model: nn.Module) -> nn.Module:
 def masked_step_loss(
     model: nn.Module,
     frozen: Params,
-    masked: dict[str, torch.Tensor],
+    masked: MaskedCopies,
     task: Task,
     batch: dict[str, torch.Tensor],
     samples: int,
@@ -127,8 +128,8 @@ def masked_step_loss(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean task loss and per-example correctness with masked weights k on batch slice k.
 
-    `masked` holds, per masked tensor, its K masked copies [K, *shape]
-    (`sample_masked_weights`); the other parameters come from `frozen`.
+    `masked` holds, per masked tensor, its K masked copies (`sample_masked_weights`); the
+    other parameters come from `frozen`.
 
     With `vectorize`, the K samples run as one `torch.func.vmap` call (batched matmuls: what
     a GPU wants) where the model and task allow it; otherwise, and on CPU where a loop of
@@ -153,23 +154,22 @@ def _vmapped_samples(model, frozen, masked, task, batch, samples):
     size = next(iter(batch.values())).shape[0] // samples
     sliced = {key: value.reshape(samples, size, *value.shape[1:]) for key, value in batch.items()}
     fixed = {name: p for name, p in frozen.items() if name not in masked}
+    stacked = {name: torch.stack(copies) for name, copies in masked.items()}  # [K, *shape]
 
     def one_sample(masked_params, batch_slice):
         result = task.step(call_with(model, {**fixed, **masked_params}), batch_slice, train=True)
         return result.loss, result.correct
 
-    losses, correct = torch.func.vmap(one_sample, randomness="different")(masked, sliced)
+    losses, correct = torch.func.vmap(one_sample, randomness="different")(stacked, sliced)
     return losses.mean(), correct.reshape(-1)
 
 
 def _looped_samples(model, frozen, masked, task, batch, samples):
     size = next(iter(batch.values())).shape[0] // samples
     losses, correct = [], []
-    # unbind once: K indexing ops would each scatter their gradient into a zeroed [K, ...]
-    unbound = {name: copies.unbind(0) for name, copies in masked.items()}
     for k in range(samples):
         params = dict(frozen)
-        for name, copies in unbound.items():
+        for name, copies in masked.items():
             params[name] = copies[k]
         result = task.step(
             call_with(model, params), slice_batch(batch, k * size, (k + 1) * size), train=True

@@ -15,10 +15,12 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from workloads.mask_kernels import EAGER, MaskKernels
+from workloads.mask_kernels import EAGER, MaskKernels, weight_gradient
+from workloads.mask_noise import draw_keys
 
 Masks = dict[str, torch.Tensor]
 Params = dict[str, torch.Tensor]
+MaskedCopies = dict[str, list[torch.Tensor]]  # per masked tensor, its K masked copies
 
 _NEVER_MASKED = (nn.Embedding, nn.EmbeddingBag)
 _NORMS = (nn.LayerNorm, nn.GroupNorm)
@@ -72,38 +74,48 @@ class _MaskedWeights(torch.autograd.Function):
 
     With logistic noise n = logit(u) and p = sigmoid(l), s = sigmoid(l + n) =
     p*u / (p*u + (1-p)*(1-u)), and s > 0.5 exactly when u > 1 - p: the forward pass needs
-    one sigmoid per logit and a comparison per sample, no log or division. The backward pass
-    recomputes s from the saved uniforms and returns dL/dl = sum_k dL/d(w m_k) * w * s_k(1-s_k)
-    without materialising the gradient of the mask itself.
+    one sigmoid per logit and a comparison per sample, no log or division. The kernels see
+    flat tensors, so one compiled kernel serves every tensor of the same size. The uniforms u
+    come from `key` (`mask_noise`); the backward pass recomputes them and returns
+    dL/dl = sum_k dL/d(w m_k) * w * s_k(1-s_k) without materialising the mask's gradient.
+    The K copies are separate outputs, so K separate model calls use them without a copy.
     """
 
     @staticmethod
-    def forward(
-        ctx, logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor, kernels: MaskKernels
-    ) -> torch.Tensor:
-        # p < 1 keeps the backward's denominator p*u + (1-p)*(1-u) positive for u in [0, 1)
-        keep = torch.sigmoid(logits).clamp_(max=1.0 - 1e-7)  # [*shape] or [M, 1, *shape]
-        ctx.save_for_backward(keep, weight, uniform)
-        ctx.logit_shape = logits.shape
-        ctx.kernels = kernels
-        return kernels.forward(keep, weight, uniform)  # [.., K, *shape]
+    def forward(ctx, logits, weight, key, samples, kernels):  # type: ignore[override]
+        lead = logits.shape[: logits.dim() - weight.dim()]
+        flat_logits, flat_weight = logits.reshape(*lead, -1), weight.reshape(-1)
+        ctx.save_for_backward(flat_logits, flat_weight, key)
+        ctx.kernels, ctx.shapes = kernels, (logits.shape, weight.shape)
+        copies = kernels.forward(flat_logits, flat_weight, key, samples)  # K x [*lead, n]
+        shape = (*lead, *weight.shape)
+        return tuple(copy.view(shape) for copy in copies)
 
     @staticmethod
-    def backward(ctx, grad_output: torch.Tensor):
-        keep, weight, uniform = ctx.saved_tensors
-        per_sample = ctx.kernels.backward(grad_output, weight, keep, uniform)
-        grad_logits = per_sample.sum_to_size(ctx.logit_shape)
+    def backward(ctx, *grads: torch.Tensor):  # type: ignore[override]
+        logits, weight, key = ctx.saved_tensors
+        logit_shape, weight_shape = ctx.shapes
+        flat = [grad.reshape(*logits.shape[:-1], -1) for grad in grads]
+        grad_logits = ctx.kernels.backward(flat, weight, logits, key).view(logit_shape)
         grad_weight = None
         if ctx.needs_input_grad[1]:  # weights trained with their mask (transfer, E7)
-            grad_weight = (grad_output * (uniform > (1.0 - keep))).sum_to_size(weight.shape)
-        return grad_logits, grad_weight, None, None
+            grad_weight = weight_gradient(flat, weight, logits, key).view(weight_shape)
+        return grad_logits, grad_weight, None, None, None
 
 
 def masked_weights(
-    logits: torch.Tensor, weight: torch.Tensor, uniform: torch.Tensor, kernels: MaskKernels = EAGER
-) -> torch.Tensor:
-    """`weight` times binary masks for the given noise; `logits` broadcast against `uniform`."""
-    return _MaskedWeights.apply(logits, weight, uniform, kernels)
+    logits: torch.Tensor,
+    weight: torch.Tensor,
+    key: torch.Tensor,
+    samples: int,
+    kernels: MaskKernels = EAGER,
+) -> list[torch.Tensor]:
+    """K copies of `weight` times binary masks for the noise of `key`: [*lead, *shape] each.
+
+    `logits` is [*lead, *shape] and `key` [*lead, 2] (`mask_noise.draw_keys`); lead
+    dimensions stack the fits of a batch.
+    """
+    return list(_MaskedWeights.apply(logits, weight, key, samples, kernels))
 
 
 def sample_masked_weights(
@@ -112,19 +124,19 @@ def sample_masked_weights(
     samples: int,
     generator: torch.Generator,
     kernels: MaskKernels = EAGER,
-) -> Params:
-    """Per masked tensor, K masked copies of its weight: [K, *shape] each (tau = 1).
+) -> MaskedCopies:
+    """Per masked tensor, K masked copies of its weight (tau = 1), for one step.
 
-    The paper's noise, the difference of two Gumbel variables, is a standard logistic
-    variable; we use logit(u) for one uniform u, the same distribution. Forward values are
-    w * [s > 0.5], gradients those of w * s with s = sigmoid(l + noise).
+    Draws the step's keys from `generator`. The paper's noise, the difference of two Gumbel
+    variables, is a standard logistic variable; we use logit(u) for one uniform u, the same
+    distribution. Forward values are w * [s > 0.5], gradients those of w * s with
+    s = sigmoid(l + noise).
     """
-    masked = {}
-    for name, logit in logits.items():
-        uniform = torch.empty((samples, *logit.shape), device=logit.device)
-        noise = fill_mask_noise(uniform, generator)
-        masked[name] = masked_weights(logit, weights[name], noise, kernels)
-    return masked
+    keys = draw_keys(generator, len(logits))
+    return {
+        name: masked_weights(logit, weights[name], key, samples, kernels)
+        for (name, logit), key in zip(logits.items(), keys, strict=True)
+    }
 
 
 def sample_masks(
@@ -132,16 +144,8 @@ def sample_masks(
 ) -> Masks:
     """K straight-through binary mask samples per logit tensor: [K, *shape] each."""
     ones = {name: torch.ones_like(logit).detach() for name, logit in logits.items()}
-    return sample_masked_weights(logits, ones, samples, generator)
-
-
-def fill_mask_noise(uniform: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Fill `uniform` in place with the mask noise of one logit tensor and return it.
-
-    Uniforms in [0, 1); batched fits fill their slice of a stacked buffer with their own
-    generator.
-    """
-    return torch.rand(uniform.shape, generator=generator, device=uniform.device, out=uniform)
+    copies = sample_masked_weights(logits, ones, samples, generator)
+    return {name: torch.stack(masks) for name, masks in copies.items()}
 
 
 def reference_sample(logit: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:

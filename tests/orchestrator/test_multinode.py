@@ -36,6 +36,7 @@ def sweep_data() -> dict:
         "train": {"cpus": 1, "custom": {"head_node": 0.001}},
         "fit": {"cpus": 0.25, "gpus": 0.25},
         "evaluate": {"cpus": 1, "custom": {"second_node": 0.001}},
+        "fits_per_job": 1,  # packing by fractional GPUs: one fit per process
     }
     return data
 

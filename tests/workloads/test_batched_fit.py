@@ -75,7 +75,7 @@ def test_fits_that_differ_in_shared_settings_are_refused(task):
 
 def test_layout_batches_on_gpu_and_small_cpu_models_within_the_memory_budget():
     assert choose_fit_layout("cuda", 2_000_000, 16_000, 16) == "batched"
-    assert choose_fit_layout("cuda", 2_000_000, 100, 16) == "processes"  # 16 x ~153 MB
+    assert choose_fit_layout("cuda", 2_000_000, 100, 16) == "processes"  # 16 x ~92 MB
     assert choose_fit_layout("cpu", 2_000_000, 16_000, 16) == "processes"
     assert choose_fit_layout("cpu", 50_000, 16_000, 16) == "batched"
     assert choose_fit_layout("cuda", 2_000_000, 16_000, 1) == "processes"

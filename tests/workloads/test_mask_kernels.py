@@ -5,27 +5,42 @@ from __future__ import annotations
 import torch
 
 from workloads.mask_kernels import EAGER, MaskKernels, kernels_for
+from workloads.mask_noise import draw_keys
 from workloads.masking import masked_weights
 
 
-def values_and_gradient(kernels: MaskKernels, shape=(2, 3, 16, 12)):
+def values_and_gradient(kernels: MaskKernels, lead: tuple[int, ...] = (), samples: int = 3):
+    """Masked copies and logit gradient for [*lead, 16, 12] logits (lead = fits of a batch)."""
     generator = torch.Generator().manual_seed(0)
-    logit = torch.randn(shape[-2:], generator=generator, requires_grad=True)
-    weight = torch.randn(shape[-2:], generator=generator)
-    uniform = torch.rand(shape, generator=generator)
-    upstream = torch.randn(shape, generator=generator)
-    masked = masked_weights(logit, weight, uniform, kernels)
+    logit = torch.randn((*lead, 16, 12), generator=generator, requires_grad=True)
+    weight = torch.randn((16, 12), generator=generator)
+    keys = draw_keys(generator, lead[0] if lead else 1)
+    key = keys if lead else keys[0]
+    upstream = torch.randn((samples, *lead, 16, 12), generator=generator)
+    masked = torch.stack(masked_weights(logit, weight, key, samples, kernels))
     (masked * upstream).sum().backward()
     return masked.detach(), logit.grad
 
 
 def test_fused_kernels_match_eager_ones():
     fused = MaskKernels(fused=True)
-    eager_values, eager_grad = values_and_gradient(EAGER)
-    fused_values, fused_grad = values_and_gradient(fused)
-    assert fused.fused, "torch.compile fell back to eager on this machine"
-    assert torch.equal(fused_values, eager_values)
-    assert torch.allclose(fused_grad, eager_grad, atol=1e-5)
+    for lead in ((), (2,)):
+        eager_values, eager_grad = values_and_gradient(EAGER, lead)
+        fused_values, fused_grad = values_and_gradient(fused, lead)
+        assert fused.fused, "torch.compile fell back to eager on this machine"
+        assert torch.equal(fused_values, eager_values), lead
+        assert torch.allclose(fused_grad, eager_grad, atol=1e-5), lead
+
+
+def test_a_batch_of_fits_gets_what_each_fit_gets_alone():
+    batched_values, batched_grad = values_and_gradient(EAGER, (2,))
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn((2, 16, 12), generator=generator)
+    weight = torch.randn((16, 12), generator=generator)
+    keys = draw_keys(generator, 2)
+    for fit in range(2):
+        alone = torch.stack(masked_weights(logits[fit], weight, keys[fit], 3))
+        assert torch.equal(alone, batched_values[:, fit])
 
 
 def test_auto_fuses_only_long_fits():

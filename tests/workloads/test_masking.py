@@ -7,6 +7,7 @@ from torch import nn
 
 from workloads.data.base import StepResult
 from workloads.fit import MaskFitConfig, fit_mask
+from workloads.mask_noise import draw_keys, mask_uniforms
 from workloads.masking import (
     final_mask,
     initial_logits,
@@ -30,10 +31,11 @@ def test_initial_keep_probability_is_the_configured_one():
 
 def test_straight_through_gradients_match_the_textbook_estimator():
     logit = torch.randn(6, 7, requires_grad=True)
-    uniform = torch.rand(3, 6, 7).clamp(1e-6, 1 - 1e-6)
+    key = draw_keys(torch.Generator().manual_seed(0), 1)[0]
+    uniform = torch.stack(mask_uniforms(key, torch.Size((6, 7)), 3))
     weight = torch.randn(6, 7)
     upstream = torch.randn(3, 6, 7)
-    ours = masked_weights(logit, weight, uniform)
+    ours = torch.stack(masked_weights(logit, weight, key, 3))
     (ours * upstream).sum().backward()
     grad_ours = logit.grad.clone()
     logit.grad = None
@@ -47,8 +49,9 @@ def test_straight_through_gradients_match_the_textbook_estimator():
 def test_weights_trained_with_their_mask_get_the_masked_gradient():
     logit = torch.randn(4, 5)
     weight = torch.randn(4, 5, requires_grad=True)
-    uniform = torch.rand(2, 4, 5)
-    masked_weights(logit, weight, uniform).sum().backward()
+    key = draw_keys(torch.Generator().manual_seed(0), 1)[0]
+    uniform = torch.stack(mask_uniforms(key, torch.Size((4, 5)), 2))
+    torch.stack(masked_weights(logit, weight, key, 2)).sum().backward()
     kept = (uniform > 1 - torch.sigmoid(logit)).float().sum(0)  # how many samples keep it
     assert torch.equal(weight.grad, kept)
 

@@ -1,0 +1,103 @@
+"""Fits of one base model batched into one task: same results, each fit still its own job."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import tiny_sweep_data
+from mlflow.tracking import MlflowClient
+
+from orchestrator.analyze import load_tables
+from orchestrator.fit_batches import group_jobs
+from orchestrator.jobs import load_tensors
+from orchestrator.plan import plan_sweep
+from orchestrator.settings import Settings
+from orchestrator.spec import SweepSpec
+from orchestrator.store import open_store
+from orchestrator.submit import submit
+
+
+def batched_sweep(name: str, fits_per_job: int | str, seeds=(1,), betas=(1e-4, 1e-3)) -> dict:
+    data = tiny_sweep_data(name, seeds=seeds)
+    experiment = data["experiments"][0]
+    experiment["grid"]["mask_fit.regularization_weight"] = list(betas)
+    experiment["resources"] = {"fits_per_job": fits_per_job}
+    return data
+
+
+def plan_of(data: dict):
+    return plan_sweep(SweepSpec.model_validate(data))
+
+
+def test_fits_of_one_base_model_are_grouped_up_to_fits_per_job():
+    # 1 seed x 2 betas x 3 targets = 6 fits of one base model, in groups of at most 4
+    plan = plan_of(batched_sweep("groups", 4))
+    groups = group_jobs(plan.jobs)
+    fit_groups = [g for g in groups if g[0].kind == "fit"]
+    assert sorted(len(g) for g in fit_groups) == [2, 4]
+    assert all(len({j.config["train_job"] for j in g}) == 1 for g in fit_groups)
+    assert all(len(g) == 1 for g in groups if g[0].kind != "fit")
+    order = [job.id for group in groups for job in group]
+    assert sorted(order) == sorted(job.id for job in plan.jobs)
+    position = {job_id: index for index, job_id in enumerate(order)}
+    for job in plan.jobs:  # every job still comes after what it depends on
+        assert all(position[d] < position[job.id] for d in job.depends_on)
+
+
+def test_auto_batches_gpu_fits_only_and_control_copies_run_alone():
+    cpu = plan_of(batched_sweep("cpu", "auto"))
+    assert all(len(g) == 1 for g in group_jobs(cpu.jobs))
+    data = batched_sweep("gpu", "auto")
+    data["experiments"][0]["resources"]["fit"] = {"gpus": 0.5}
+    assert max(len(g) for g in group_jobs(plan_of(data).jobs)) == 6
+    data["experiments"][0]["mask_fit"]["fixed_from_control"] = ["2.weight"]
+    # the two control fits batch together; the fits copying a control mask run alone
+    sizes = sorted(len(g) for g in group_jobs(plan_of(data).jobs) if g[0].kind == "fit")
+    assert sizes == [1, 1, 1, 1, 2]
+
+
+def masks(settings: Settings, plan) -> dict[tuple, dict[str, torch.Tensor]]:
+    store = open_store(settings.artifact_root)
+    return {
+        (job.config["target_function"], job.config["mask_fit"]["regularization_weight"]): (
+            load_tensors(store, f"{plan.sweep}/jobs/{job.id}/mask.safetensors")
+        )
+        for job in plan.jobs
+        if job.kind == "fit"
+    }
+
+
+@pytest.fixture(scope="module")
+def alone_and_batched(tmp_path_factory, ray_cluster):
+    workspace = tmp_path_factory.mktemp("batches")
+    runs = {}
+    for label, fits_per_job, executor in (("alone", 1, "local"), ("batched", 6, "ray")):
+        settings = Settings(workspace=workspace / label, include_dashboard=False).resolved()
+        plan = plan_of(batched_sweep("batches", fits_per_job))
+        summary = submit(plan, settings, executor)
+        runs[label] = (settings, plan, summary)
+    return runs
+
+
+def test_a_batch_on_ray_gives_the_masks_of_fits_run_alone(alone_and_batched):
+    (alone_settings, alone_plan, _), (settings, plan, summary) = alone_and_batched.values()
+    assert summary.ok and summary.done == len(plan.jobs)
+    batched, alone = masks(settings, plan), masks(alone_settings, alone_plan)
+    assert batched.keys() == alone.keys() and len(batched) == 6
+    for key, tensors in alone.items():
+        for name, logits in tensors.items():
+            assert torch.equal(batched[key][name], logits), (key, name)
+
+
+def test_every_batched_fit_has_its_own_run_row_and_mlflow_run(alone_and_batched):
+    settings, plan, _ = alone_and_batched["batched"]
+    runs = load_tables(settings, "batches")["runs"]
+    fits = runs[runs["kind"] == "fit"]
+    assert len(fits) == 6 and set(fits["status"]) == {"done"}
+    assert fits["mlflow_run_id"].nunique() == 6
+    assert fits["started_at"].nunique() == 1  # computed together, in one task
+    client = MlflowClient(settings.mlflow_tracking_uri)
+    for run_id in fits["mlflow_run_id"]:
+        run = client.get_run(run_id)
+        assert run.info.status == "FINISHED"
+        assert [m.step for m in client.get_metric_history(run_id, "loss")] == [4, 8, 12]
