@@ -30,6 +30,7 @@ from workloads.fit import (
     MaskFitConfig,
     fit_metrics,
     freeze,
+    logit_optimizer,
     masked_step_loss,
 )
 from workloads.mask_kernels import kernels_for
@@ -87,9 +88,8 @@ def fit_masks(
     noise_generators = [torch.Generator(device=device).manual_seed(r.seed + 1) for r in requests]
     examples = [task.train_examples(r.target) for r in requests]
     logits = [initial_logits(model, names, config.initial_keep_probability) for _ in requests]
-    # Adam is elementwise, so one optimizer over every fit's tensors steps each as its own would.
-    optimizer = torch.optim.Adam(
-        [logit for fit in logits for logit in fit.values()], lr=config.learning_rate
+    optimizer = logit_optimizer(
+        [logit for fit in logits for logit in fit.values()], config.learning_rate
     )
     outcomes = [FitOutcome(logits=fit) for fit in logits]
     samples = config.mask_samples_per_step
