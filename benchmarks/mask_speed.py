@@ -39,7 +39,7 @@ MEMORY_BUDGET_MB = 8_000
 # Fits in real sweeps run thousands of steps, where `auto` fuses the mask kernels; the
 # benchmark times a few steps, so it asks for them (compiled during the warm-up call).
 FUSED_KERNELS = "on"
-STEPS = {"plain": 10, "naive": 5, "m1": 5, "batched4": 3, "batched16": 2, "processes": 2}
+STEPS = {"plain": 30, "naive": 5, "m1": 20, "batched4": 5, "batched16": 3, "processes": 6}
 
 
 class RandomImages:
