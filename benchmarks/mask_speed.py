@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.orchestration import orchestration_overhead, planning_times
-from workloads.batched_fit import FitRequest, choose_fit_layout, fit_masks
+from workloads.batched_fit import FitRequest, default_fits_per_job, fit_masks
 from workloads.data.addmul import AddMulConfig
 from workloads.data.base import Examples, ModelCall, StepResult, sample_batch, slice_batch
 from workloads.fit import MaskFitConfig, fit_mask, freeze, masked_step_loss
@@ -34,7 +34,6 @@ from workloads.models.lstm import RecurrentClassifier
 
 OUT = Path(__file__).resolve().parent / "out" / "mask_speed.json"
 BATCH, SAMPLES = 128, 4
-MEMORY_BUDGET_MB = 8_000
 # Steps timed per figure: few, because the machine is shared and slow; see the README.
 # Fits in real sweeps run thousands of steps, where `auto` fuses the mask kernels; the
 # benchmark times a few steps, so it asks for them (compiled during the warm-up call).
@@ -114,8 +113,7 @@ def split_floor_step(task, model, device: torch.device) -> Callable[[], None]:
     def run() -> None:
         batch = {k: v.to(device) for k, v in sample_batch(examples, BATCH, generator).items()}
         copies = {
-            name: [frozen[name].clone().requires_grad_() for _ in range(SAMPLES)]
-            for name in names
+            name: [frozen[name].clone().requires_grad_() for _ in range(SAMPLES)] for name in names
         }
         loss, _ = masked_step_loss(model, frozen, copies, task, batch, SAMPLES, vectorize=False)
         loss.backward()
@@ -218,7 +216,7 @@ def measure_network(name: str, device: torch.device) -> dict[str, float | str]:
         sequential = seconds_per_call(run, 1, device) / (16 * STEPS["batched16"])
         figures["ours_sequential_m16_s"] = sequential
         figures["gpu_m16_batched_over_sequential"] = sequential / figures["ours_batched_m16_s"]
-    layout = choose_fit_layout(device.type, size, MEMORY_BUDGET_MB, 16)
+    layout = "batched" if default_fits_per_job(device.type) > 1 else "processes"  # the runner's
     figures["layout_m16"] = layout
     ours = (
         figures[f"ours_{layout}_m16_s"]

@@ -27,6 +27,7 @@ from pydantic import (
 from orchestrator.errors import SpecError
 from orchestrator.experiment_checks import check_experiment
 from orchestrator.sweepfile import find_sweep_file, load_sweep_document, locate
+from workloads.batched_fit import default_fits_per_job
 from workloads.fit import MaskFitConfig
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig
@@ -72,9 +73,6 @@ class Resources(BaseModel):
         return value
 
 
-GPU_FITS_PER_JOB = 16  # measured target of issue 5: 16 batched fits vs 16 in turn on a GPU
-
-
 class ResourcesByKind(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     train: Resources = Resources()
@@ -84,7 +82,8 @@ class ResourcesByKind(BaseModel):
     fits_per_job: int | Literal["auto"] = Field(
         "auto",
         description="mask fits of one base model that one process runs together, batched "
-        f"(one vmap over fits): auto = {GPU_FITS_PER_JOB} when fits ask for a GPU, 1 otherwise "
+        f"(one vmap over fits): auto = {default_fits_per_job('cuda')} when fits ask for a GPU, "
+        "1 otherwise "
         "(on CPU, one process per fit measured faster); `fit.memory_mb` bounds a batch. "
         "Fits that copy the control mask (fixed_from_control) always run alone.",
     )
@@ -100,7 +99,7 @@ class ResourcesByKind(BaseModel):
         """`fits_per_job` with auto resolved by the device the fits ask for."""
         if self.fits_per_job != "auto":
             return int(self.fits_per_job)
-        return GPU_FITS_PER_JOB if self.fit.gpus > 0 else 1
+        return default_fits_per_job("cuda" if self.fit.gpus > 0 else "cpu")
 
 
 class EvaluationConfig(BaseModel):

@@ -12,14 +12,13 @@ Two ways to run a step, the same numbers up to float summation order:
   [M, *shape] and the network runs under `torch.func.vmap` over fits (and over the K mask
   samples inside): batched matmuls, which is where a GPU's throughput comes from. Batched
   matmuls may sum in another order, so logits agree with separate fits to about 1e-5.
-`choose_fit_layout` says when one batched process beats parallel processes.
+`default_fits_per_job` says when one batched process beats parallel processes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import nn
@@ -183,12 +182,15 @@ def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, s
     return list(task_losses.unbind(0)), list(correct.unbind(0))
 
 
-FitLayout = Literal["batched", "processes"]
+# Measured (benchmarks/mask_speed.py, docs/performance.md): on the 2-core CPU, M fits of the
+# 4x800 FNN, the LSTM or the CNN batched in one process ran 2-3x slower per fit-step than
+# the same fits as one-fit processes; on a GPU, batching is what fills the device.
+GPU_FITS_PER_JOB = 16
 
-# Measured on the 2-core CPU (benchmarks/mask_speed.py, docs/performance.md): batching fits
-# of a 4x800 FNN (~2M masked weights) in one process was slower than running them one by
-# one; only small networks gained from it. On a GPU, batching is what fills the device.
-CPU_BATCHING_MAX_WEIGHTS = 200_000
+
+def default_fits_per_job(device_type: str) -> int:
+    """How many fits of one base model one process should step together on this device."""
+    return GPU_FITS_PER_JOB if device_type == "cuda" else 1
 
 
 def fit_memory_mb(model_size: int, samples: int = 4) -> float:
@@ -196,24 +198,6 @@ def fit_memory_mb(model_size: int, samples: int = 4) -> float:
     and per mask sample the masked weights and their gradient. The noise is never stored
     (`mask_noise`); activations are left out (small next to weights at mask batch sizes)."""
     return (4 + 2 * samples) * model_size * 4 / 2**20
-
-
-def choose_fit_layout(
-    device_type: str, model_size: int, memory_budget_mb: float, m: int
-) -> FitLayout:
-    """How to run `m` fits of one base model with `model_size` masked weights.
-
-    "batched": one process runs them with `fit_masks(vectorize=True)`; "processes": one
-    `fit_mask` per process (Ray packs them by their resource requests). Batched needs the
-    m fits to fit `memory_budget_mb` together; on CPU it is chosen only for small networks.
-    """
-    if m < 1 or model_size < 1:
-        raise ValueError(f"m and model_size must be positive, got m={m}, model_size={model_size}")
-    if m == 1 or m * fit_memory_mb(model_size) > memory_budget_mb:
-        return "processes"
-    if device_type == "cuda":
-        return "batched"
-    return "batched" if model_size <= CPU_BATCHING_MAX_WEIGHTS else "processes"
 
 
 def fits_per_batch(model_size: int, memory_budget_mb: float, samples: int = 4) -> int:

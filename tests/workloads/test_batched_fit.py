@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workloads.batched_fit import FitRequest, choose_fit_layout, fit_masks
+from workloads.batched_fit import (
+    FitRequest,
+    default_fits_per_job,
+    fit_masks,
+    fit_memory_mb,
+    fits_per_batch,
+)
 from workloads.data.addmul import AddMulConfig
 from workloads.fit import MaskFitConfig, fit_mask
 from workloads.models.fnn import build_feedforward
@@ -73,9 +79,9 @@ def test_fits_that_differ_in_shared_settings_are_refused(task):
         fit_masks(tiny_model(), task, [FitRequest("add", CONFIG, 1), FitRequest("add", other, 1)])
 
 
-def test_layout_batches_on_gpu_and_small_cpu_models_within_the_memory_budget():
-    assert choose_fit_layout("cuda", 2_000_000, 16_000, 16) == "batched"
-    assert choose_fit_layout("cuda", 2_000_000, 100, 16) == "processes"  # 16 x ~92 MB
-    assert choose_fit_layout("cpu", 2_000_000, 16_000, 16) == "processes"
-    assert choose_fit_layout("cpu", 50_000, 16_000, 16) == "batched"
-    assert choose_fit_layout("cuda", 2_000_000, 16_000, 1) == "processes"
+def test_gpus_batch_fits_and_the_memory_budget_bounds_a_batch():
+    assert default_fits_per_job("cuda") == 16 and default_fits_per_job("cpu") == 1
+    # the 4x800 FNN: 1.97M masked weights, (4 + 2K) x 4 bytes each = ~90 MB per fit
+    assert fit_memory_mb(1_969_600) == pytest.approx(90.2, abs=0.1)
+    assert fits_per_batch(1_969_600, 8_000) == 88
+    assert fits_per_batch(1_969_600, 50) == 1  # a fit over budget still runs, alone
