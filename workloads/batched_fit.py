@@ -17,6 +17,7 @@ Two ways to run a step, the same numbers up to float summation order:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -98,14 +99,15 @@ def fit_masks(
             to_device(sample_batch(fit_examples, config.batch_size, generator), device)
             for fit_examples, generator in zip(examples, data_generators, strict=True)
         ]
-        if vectorize:
-            task_losses, correct = _vectorized_losses(
-                model, frozen, task, logits, batches, noise_generators, samples, kernels
-            )
-        else:
-            task_losses, correct = _looped_losses(
-                model, frozen, task, logits, batches, noise_generators, samples, kernels
-            )
+        step_inputs = (model, frozen, task, logits, batches, noise_generators, samples, kernels)
+        if vectorize and step == 1:
+            vectorize, first = _try_vectorized(*step_inputs)
+            if first is not None:
+                task_losses, correct = first
+        if not vectorize:
+            task_losses, correct = _looped_losses(*step_inputs)
+        elif step > 1:
+            task_losses, correct = _vectorized_losses(*step_inputs)
         losses = [
             task_loss
             + request.config.regularization_weight
@@ -149,6 +151,22 @@ def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
                 "put it in another batch"
             )
     return requests[0].config
+
+
+def _try_vectorized(model, frozen, task, logits, batches, noise_generators, samples, kernels):
+    """(True, first step's losses), or (False, None) when the model cannot run under vmap
+    (data-dependent control flow, `.item()`...): the noise generators are rewound so the
+    looped step that follows draws what it would have drawn anyway."""
+    states = [generator.get_state() for generator in noise_generators]
+    try:
+        return True, _vectorized_losses(
+            model, frozen, task, logits, batches, noise_generators, samples, kernels
+        )
+    except (RuntimeError, NotImplementedError, ValueError) as error:
+        warnings.warn(f"fits run one by one: this model does not vmap ({error})", stacklevel=3)
+        for generator, state in zip(noise_generators, states, strict=True):
+            generator.set_state(state)
+        return False, None
 
 
 def _looped_losses(model, frozen, task, logits, batches, noise_generators, samples, kernels):

@@ -85,3 +85,24 @@ def test_gpus_batch_fits_and_the_memory_budget_bounds_a_batch():
     assert fit_memory_mb(1_969_600) == pytest.approx(90.2, abs=0.1)
     assert fits_per_batch(1_969_600, 8_000) == 88
     assert fits_per_batch(1_969_600, 50) == 1  # a fit over budget still runs, alone
+
+
+class ItemCallingNetwork(torch.nn.Module):
+    """Calls `.item()` in its forward: runs normally, but not under vmap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = tiny_model()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = 1.0 if x.sum().item() >= 0 else 1.0  # data-dependent Python: no vmap
+        return self.net(x) * scale
+
+
+def test_a_model_that_does_not_vmap_falls_back_to_fits_one_by_one(task):
+    with pytest.warns(UserWarning, match="does not vmap"):
+        batched = fit_masks(ItemCallingNetwork(), task, REQUESTS, vectorize=True)
+    looped = fit_masks(ItemCallingNetwork(), task, REQUESTS, vectorize=False)
+    for ours, reference in zip(batched, looped, strict=True):
+        for name in reference.logits:
+            assert torch.equal(ours.logits[name], reference.logits[name])
