@@ -101,3 +101,34 @@ def test_every_batched_fit_has_its_own_run_row_and_mlflow_run(alone_and_batched)
         run = client.get_run(run_id)
         assert run.info.status == "FINISHED"
         assert [m.step for m in client.get_metric_history(run_id, "loss")] == [4, 8, 12]
+
+
+def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
+    import threading
+    import time
+
+    from orchestrator.checkpoints import checkpoint_key
+    from orchestrator.control import set_cancelled
+
+    data = batched_sweep("cancelbatch", 6)
+    data["experiments"][0]["mask_fit"]["steps"] = 1_000_000  # would run for hours
+    plan = plan_of(data)
+    settings = Settings(workspace=tmp_path / "ws", include_dashboard=False).resolved()
+    store = open_store(settings.artifact_root)
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(summary=submit(plan, settings, "local")))
+    thread.start()
+    train = next(job for job in plan.jobs if job.kind == "train")
+    deadline = time.monotonic() + 120
+    while not store.exists(f"cancelbatch/jobs/{train.id}/model.safetensors"):
+        assert time.monotonic() < deadline, "the base model was never trained"
+        time.sleep(0.2)
+    time.sleep(1.0)  # the batch is fitting now
+    set_cancelled(store, "cancelbatch", True)
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the batch did not stop within 60 s of the cancel"
+    summary = result["summary"]
+    assert summary.done == 1 and summary.cancelled == 8  # 6 fits and 2 evaluations
+    runs = load_tables(settings, "cancelbatch")["runs"]
+    assert list(runs["kind"]) == ["train"]
+    assert not any(store.exists(checkpoint_key(job)) for job in plan.jobs if job.kind == "fit")
