@@ -100,14 +100,11 @@ def fit_masks(
             for fit_examples, generator in zip(examples, data_generators, strict=True)
         ]
         step_inputs = (model, frozen, task, logits, batches, noise_generators, samples, kernels)
-        if vectorize and step == 1:
-            vectorize, first = _try_vectorized(*step_inputs)
-            if first is not None:
-                task_losses, correct = first
-        if not vectorize:
-            task_losses, correct = _looped_losses(*step_inputs)
-        elif step > 1:
-            task_losses, correct = _vectorized_losses(*step_inputs)
+        step_losses = None
+        if vectorize:  # the first step finds out whether the model runs under vmap
+            step_losses = (_try_vectorized if step == 1 else _vectorized_losses)(*step_inputs)
+            vectorize = step_losses is not None
+        task_losses, correct = step_losses or _looped_losses(*step_inputs)
         losses = [
             task_loss
             + request.config.regularization_weight
@@ -154,19 +151,19 @@ def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
 
 
 def _try_vectorized(model, frozen, task, logits, batches, noise_generators, samples, kernels):
-    """(True, first step's losses), or (False, None) when the model cannot run under vmap
+    """The vectorized step's losses, or None when the model cannot run under vmap
     (data-dependent control flow, `.item()`...): the noise generators are rewound so the
     looped step that follows draws what it would have drawn anyway."""
     states = [generator.get_state() for generator in noise_generators]
     try:
-        return True, _vectorized_losses(
+        return _vectorized_losses(
             model, frozen, task, logits, batches, noise_generators, samples, kernels
         )
     except (RuntimeError, NotImplementedError, ValueError) as error:
         warnings.warn(f"fits run one by one: this model does not vmap ({error})", stacklevel=3)
         for generator, state in zip(noise_generators, states, strict=True):
             generator.set_state(state)
-        return False, None
+        return None
 
 
 def _looped_losses(model, frozen, task, logits, batches, noise_generators, samples, kernels):
