@@ -9,24 +9,20 @@ the control mask (`fixed_from_control`) always run alone.
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import time
 
 import torch
 
 from orchestrator.checkpoints import stop_requested
-from orchestrator.control import cancel_requested, stop_on_sigterm, stop_signal_received
 from orchestrator.jobs import (
     JobContext,
     JobOutcome,
     build_task,
+    execute_claimed,
     load_base_model,
     record_fit,
-    recorded_outcome,
     run_and_record,
 )
-from orchestrator.leases import claim
 from orchestrator.plan import Job, canonical
 from orchestrator.store import ArtifactStore, open_store
 from workloads.batched_fit import PER_FIT_FIELDS, FitRequest, fit_masks, fits_per_batch
@@ -73,34 +69,13 @@ def execute_fit_batch(
 ) -> tuple[JobOutcome, ...]:
     """`execute_job` for a group of fits: one outcome per job, in order; never raises for
     the fits' own failure (all of the batch fail together)."""
-    store = open_store(context.settings.artifact_root)
-    if cancel_requested(store, jobs[0].sweep):
-        return tuple(JobOutcome(job_id=j.id, kind=j.kind, status="cancelled") for j in jobs)
-    since = time.time()
-    outcomes: dict[str, JobOutcome] = {}
-    with contextlib.ExitStack() as leases:
-        held = []
-        for job in jobs:
-            done = lambda job=job: recorded_outcome(store, job, since) is not None  # noqa: E731
-            ttl = context.settings.lease_ttl_s
-            if leases.enter_context(claim(store, job, context.parent_run_id, ttl, done)):
-                held.append(job)
-            else:
-                outcomes[job.id] = recorded_outcome(store, job, since)  # type: ignore[assignment]
-        if held:
-            try:
-                with stop_on_sigterm():
-                    outcomes.update(run_and_record_batch(held, context, store, *dependencies))
-            except LoopInterrupted:
-                if stop_signal_received():
-                    raise SystemExit(128 + signal.SIGTERM) from None
-                for job in held:
-                    outcomes[job.id] = JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
-    return tuple(outcomes[job.id] for job in jobs)
+    return execute_claimed(
+        jobs, context, lambda held: run_and_record_batch(held, context, *dependencies)
+    )
 
 
 def run_and_record_batch(
-    jobs: list[Job], context: JobContext, store: ArtifactStore, *dependencies: JobOutcome
+    jobs: list[Job], context: JobContext, *dependencies: JobOutcome
 ) -> dict[str, JobOutcome]:
     """Fit the group together, then record each fit as its own job."""
     started = time.time()
@@ -109,22 +84,20 @@ def run_and_record_batch(
     if all(dependency.status == "done" for dependency in dependencies):
         try:
             torch.set_num_threads(max(1, int(jobs[0].resources.cpus)))
+            store = open_store(context.settings.artifact_root)
             task, results = fit_batch(jobs, store)
         except LoopInterrupted:
             raise
         except Exception as exc:  # recorded on every job of the batch below
             error = exc
 
-    def record(job: Job):
-        def runner(job: Job, store: ArtifactStore, tracker, run_id: str) -> dict[str, float]:
-            if error is not None:
-                raise error
-            return record_fit(job, store, tracker, run_id, task, results[job.id])
-
-        return runner
+    def record(job: Job, store: ArtifactStore, tracker, run_id: str) -> dict[str, float]:
+        if error is not None:
+            raise error
+        return record_fit(job, store, tracker, run_id, task, results[job.id])
 
     return {
-        job.id: run_and_record(job, context, *dependencies, runner=record(job), started=started)
+        job.id: run_and_record(job, context, *dependencies, runner=record, started=started)
         for job in jobs
     }
 

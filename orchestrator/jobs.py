@@ -8,6 +8,8 @@ so the rest of the sweep goes on; its dependents are marked failed without runni
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import json
 import signal
@@ -314,29 +316,51 @@ def _row_keys(job: Job) -> dict[str, Any]:
 def execute_job(job: Job, context: JobContext, *dependencies: JobOutcome) -> JobOutcome:
     """Run one job once across drivers, resumably; never raises for a job's own failure.
 
-    A cancelled sweep's job does not start; a job another driver holds is waited for and
-    its recorded outcome returned; SIGTERM or a cancel mid-run checkpoints and stops it.
+    SIGTERM or a cancel mid-run checkpoints and stops it (see `execute_claimed`).
+    """
+    (outcome,) = execute_claimed(
+        [job], context, lambda held: {job.id: run_and_record(job, context, *dependencies)}
+    )
+    return outcome
+
+
+def execute_claimed(
+    jobs: list[Job], context: JobContext, run: Callable[[list[Job]], dict[str, JobOutcome]]
+) -> tuple[JobOutcome, ...]:
+    """One outcome per job, in order: `run(held)` runs the jobs this driver claimed.
+
+    A cancelled sweep's jobs do not start; a job another driver holds is waited for and its
+    recorded outcome returned; SIGTERM or a cancel mid-run (`LoopInterrupted`) stops the
+    held jobs as cancelled (SIGTERM also exits the process).
     """
     store = open_store(context.settings.artifact_root)
-    if cancel_requested(store, job.sweep):
-        return JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
-    waiting_since = time.time()
-    with claim(
-        store,
-        job,
-        context.parent_run_id,
-        context.settings.lease_ttl_s,
-        lambda: recorded_outcome(store, job, waiting_since) is not None,
-    ) as held:
-        if not held:
-            return recorded_outcome(store, job, waiting_since)  # type: ignore[return-value]
-        try:
-            with stop_on_sigterm():
-                return run_and_record(job, context, *dependencies)
-        except LoopInterrupted:
-            if stop_signal_received():
-                raise SystemExit(128 + signal.SIGTERM) from None
-            return JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
+    if cancel_requested(store, jobs[0].sweep):
+        return tuple(JobOutcome(job_id=j.id, kind=j.kind, status="cancelled") for j in jobs)
+    since = time.time()
+    outcomes: dict[str, JobOutcome | None] = {}
+    with contextlib.ExitStack() as leases:
+        held = []
+        for job in jobs:
+            done = functools.partial(_is_recorded, store, job, since)
+            ttl = context.settings.lease_ttl_s
+            if leases.enter_context(claim(store, job, context.parent_run_id, ttl, done)):
+                held.append(job)
+            else:
+                outcomes[job.id] = recorded_outcome(store, job, since)
+        if held:
+            try:
+                with stop_on_sigterm():
+                    outcomes.update(run(held))
+            except LoopInterrupted:
+                if stop_signal_received():
+                    raise SystemExit(128 + signal.SIGTERM) from None
+                for job in held:
+                    outcomes[job.id] = JobOutcome(job_id=job.id, kind=job.kind, status="cancelled")
+    return tuple(outcomes[job.id] for job in jobs)  # type: ignore[misc]
+
+
+def _is_recorded(store: ArtifactStore, job: Job, since: float) -> bool:
+    return recorded_outcome(store, job, since) is not None
 
 
 def recorded_outcome(store: ArtifactStore, job: Job, since: float) -> JobOutcome | None:
