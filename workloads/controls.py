@@ -2,8 +2,9 @@
 
 `random_removal` removes, in every tensor, as many weights as the inverted mask of f
 removes (the weights f's mask keeps), but chosen at random: "random-f" beside "not-f".
-`io_kept` leaves the first and last masked tensors whole, so an inverse test measures the
-hidden module without cutting the input and output weights every function needs.
+`io_kept` leaves the first and last masked layers whole (weights and biases alike,
+`masking.io_tensor_names`), so an inverse test measures the hidden module without cutting
+the input and output weights every function needs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 
 import torch
 
-from workloads.masking import Masks
+from workloads.masking import Masks, io_tensor_names
 
 
 def random_removal(mask: Mapping[str, torch.Tensor], generator: torch.Generator) -> Masks:
@@ -28,9 +29,8 @@ def random_removal(mask: Mapping[str, torch.Tensor], generator: torch.Generator)
 
 
 def io_kept(mask: Mapping[str, torch.Tensor]) -> Masks:
-    """The same mask with its first and last tensors (depth order) kept whole."""
-    names = list(mask)
+    """The same mask with the I/O tensors (`io_tensor_names`, depth order) kept whole."""
     result = dict(mask)
-    for name in {names[0], names[-1]}:
+    for name in io_tensor_names(list(mask)):
         result[name] = torch.ones_like(mask[name], dtype=torch.bool)
     return result

@@ -9,7 +9,7 @@ swaps `w` for `w * mask` for one call and leaves the module untouched.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
@@ -52,6 +52,25 @@ def maskable_parameter_names(model: nn.Module, mask_biases: bool) -> list[str]:
         else:
             names.append(name)
     return names
+
+
+def module_of(name: str) -> str:
+    """The module that owns a parameter: `layers.0` for `layers.0.weight`."""
+    return name.rsplit(".", 1)[0] if "." in name else ""
+
+
+def io_tensor_names(names: Sequence[str]) -> list[str]:
+    """The I/O tensors: every masked tensor of the first and of the last masked module.
+
+    `names` are masked tensors in depth order. A layer's weight and bias go together, so a
+    model with masked biases keeps (or inverts) its input and output layers whole: FNN the
+    first and last linear, LSTM the layer-0 input matrix and the output projection, CNN the
+    first convolution and the output layer.
+    """
+    if not names:
+        return []
+    ends = {module_of(names[0]), module_of(names[-1])}
+    return [name for name in names if module_of(name) in ends]
 
 
 def logit_of(keep_probability: float) -> float:

@@ -12,7 +12,7 @@ from typing import Literal
 
 import torch
 
-from workloads.masking import Masks, invert
+from workloads.masking import Masks, invert, io_tensor_names
 
 Rounding = Literal["ceil", "floor"]
 
@@ -20,12 +20,11 @@ Rounding = Literal["ceil", "floor"]
 def first_full_inverted(
     mask: Mapping[str, torch.Tensor], control: Mapping[str, torch.Tensor]
 ) -> Masks:
-    """The inverted `mask`, except that the I/O tensors (the first and the last masked
-    tensor) take the control mask: the inverse test without cutting input or output
-    weights that every function needs."""
-    names = list(mask)
+    """The inverted `mask`, except that the I/O tensors (all masked tensors of the first and
+    the last masked layer, `io_tensor_names`) take the control mask: the inverse test
+    without cutting input or output weights that every function needs."""
     variant = invert(mask)
-    for name in {names[0], names[-1]}:
+    for name in io_tensor_names(list(mask)):
         variant[name] = control[name].clone()
     return variant
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
 import torch
 from torch import nn
 
@@ -12,11 +15,25 @@ from workloads.masking import (
     final_mask,
     initial_logits,
     invert,
+    io_tensor_names,
     maskable_parameter_names,
     masked_parameters,
     masked_weights,
     reference_sample,
     sample_masks,
+)
+from workloads.models.cnn import SimpleCnnConfig
+from workloads.models.fnn import FeedforwardConfig
+from workloads.models.lstm import LSTMConfig
+from workloads.models.resnet import ResNetConfig
+from workloads.models.seq2seq_lstm import Seq2SeqLSTMConfig
+from workloads.models.transformer import TransformerConfig
+
+SEQ2SEQ_SHAPE = dict(
+    source_vocabulary_size=7,
+    target_vocabulary_size=9,
+    max_source_length=5,
+    max_target_length=6,
 )
 
 
@@ -141,3 +158,62 @@ def test_mask_for_one_output_removes_the_other_half():
     from workloads.evaluate import evaluate
 
     assert evaluate(model, task, "a", mask).accuracy > 0.9
+
+
+def _shape(**extra: int) -> SimpleNamespace:
+    """A stand-in task: models read only its `shape`."""
+    return SimpleNamespace(shape=extra)
+
+
+IO_TENSORS = [
+    (
+        FeedforwardConfig(hidden_sizes=[8, 8]),
+        dict(input_size=6, output_size=4),
+        False,
+        ["0.weight", "4.weight"],
+    ),
+    (
+        FeedforwardConfig(hidden_sizes=[8, 8]),
+        dict(input_size=6, output_size=4),
+        True,
+        ["0.weight", "0.bias", "4.weight", "4.bias"],
+    ),
+    (
+        LSTMConfig(hidden_size=8),
+        dict(input_size=6, output_size=4),
+        True,
+        ["lstm.layers.0.input.weight", "lstm.layers.0.input.bias", "output.weight", "output.bias"],
+    ),
+    (
+        SimpleCnnConfig(dropout=False),
+        dict(input_channels=3, output_size=10),
+        True,
+        ["layer1.weight", "layer1.bias", "output.weight", "output.bias"],
+    ),
+    (
+        ResNetConfig(blocks_per_stage=1),
+        dict(input_channels=3, output_size=10),
+        True,
+        ["conv.weight", "output.weight", "output.bias"],
+    ),
+    (
+        Seq2SeqLSTMConfig(hidden_size=8),
+        SEQ2SEQ_SHAPE,
+        False,
+        ["encoder.layers.0.input.weight", "output.weight"],
+    ),
+    (
+        TransformerConfig(d_model=8, heads=2, feedforward_size=8),
+        SEQ2SEQ_SHAPE,
+        False,
+        ["encoder.0.self_attention.query.weight", "output.weight"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "shape", "mask_biases", "expected"), IO_TENSORS)
+def test_io_tensors_are_the_whole_first_and_last_masked_layers(
+    config, shape, mask_biases, expected
+):
+    model = config.build(_shape(**shape))
+    assert io_tensor_names(maskable_parameter_names(model, mask_biases)) == expected

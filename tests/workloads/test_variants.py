@@ -25,6 +25,16 @@ def test_first_full_inverted_gives_the_io_tensors_the_control_mask():
     assert all(not variant[name].any() for name in NAMES[1:-1])  # inverted: all removed
 
 
+def test_first_full_inverted_gives_whole_io_layers_with_biases_the_control_mask():
+    names = ["fc0.weight", "fc0.bias", "fc1.weight", "fc1.bias", "out.weight", "out.bias"]
+    mask = {name: torch.ones(2, 2, dtype=torch.bool) for name in names}
+    control = {name: torch.tensor([[True, False], [False, True]]) for name in names}
+    variant = first_full_inverted(mask, control)
+    for name in ["fc0.weight", "fc0.bias", "out.weight", "out.bias"]:
+        assert torch.equal(variant[name], control[name]), name
+    assert not variant["fc1.weight"].any() and not variant["fc1.bias"].any()
+
+
 def test_early_tensors_are_the_first_ceil_or_floor_half_or_the_named_prefixes():
     assert early_tensor_names(NAMES, "ceil") == NAMES[:3]
     assert early_tensor_names(NAMES, "floor") == NAMES[:2]
