@@ -129,7 +129,7 @@ def naive_fit(task, model, device: torch.device, steps: int) -> Callable[[], Non
     names = maskable_parameter_names(model, config.mask_biases)
 
     def run() -> None:
-        logits = initial_logits(model, names, config.initial_keep_probability)
+        logits = initial_logits(model, names, config.initial_logit)
         optimizer = torch.optim.Adam(list(logits.values()), lr=config.learning_rate)
         examples, generator = task.train_examples("all"), torch.Generator().manual_seed(0)
         size = BATCH // SAMPLES
@@ -198,7 +198,7 @@ def measure_network(name: str, device: torch.device) -> dict[str, float | str]:
     model.to(device)
     size = sum(
         p.numel()
-        for p in initial_logits(model, maskable_parameter_names(model, False), 0.9).values()
+        for p in initial_logits(model, maskable_parameter_names(model, False), 2.0).values()
     )
     figures: dict[str, float | str] = {"masked_weights": size}
     figures["plain_s"] = seconds_per_call(plain_step(task, model, device), STEPS["plain"], device)

@@ -87,7 +87,7 @@ def fit_masks(
     ]
     noise_generators = [torch.Generator(device=device).manual_seed(r.seed + 1) for r in requests]
     examples = [task.train_examples(r.target) for r in requests]
-    logits = [initial_logits(model, names, config.initial_keep_probability) for _ in requests]
+    logits = [initial_logits(model, names, config.initial_logit) for _ in requests]
     optimizer = logit_optimizer(
         [logit for fit in logits for logit in fit.values()], config.learning_rate
     )

@@ -57,8 +57,10 @@ class MaskFitConfig(BaseModel):
     learning_rate: float = Field(1e-2, gt=0)
     regularization_weight: float = Field(1e-4, ge=0, description="beta: loss += beta*sum(l)/B")
     mask_samples_per_step: int = Field(4, gt=0, description="K, each on its own batch slice")
-    initial_keep_probability: float = Field(
-        0.9, gt=0, lt=1, description="sigmoid of the initial logits (official code: 0.88)"
+    initial_logit: float = Field(
+        2.0,
+        description="every logit's start: keep probability sigmoid(2.0) = 0.88, the official "
+        "code's (the paper's \"about 0.9\")",
     )
     mask_biases: bool = False
     grad_clip: float | None = Field(1.0, gt=0, description="global norm over the logits")
@@ -85,6 +87,16 @@ class MaskFitConfig(BaseModel):
         description="E6 mask stability: fit every target once per data-order seed here "
         "(masks labelled <target>-order<seed>); null = one fit, data order from the job seed",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_fields(cls, data: object) -> object:
+        if isinstance(data, dict) and "initial_keep_probability" in data:
+            raise ValueError(
+                "initial_keep_probability was replaced by initial_logit (keep probability "
+                "sigmoid(initial_logit)); write initial_logit: 2.0 for the official 0.88"
+            )
+        return data
 
     @field_validator("before_masking")
     @classmethod
@@ -209,7 +221,7 @@ def fit_mask(
     examples = task.train_examples(target)
     all_names = maskable_parameter_names(model, config.mask_biases)
     names = [name for name in all_names if name not in fixed_logits]
-    logits = initial_logits(model, names, config.initial_keep_probability)
+    logits = initial_logits(model, names, config.initial_logit)
     frozen = {name: p.detach() for name, p in model.named_parameters()}
     for name, keep in final_mask(fixed_logits).items():
         frozen[name] = frozen[name] * keep.to(device=device, dtype=frozen[name].dtype)

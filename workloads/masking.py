@@ -8,7 +8,6 @@ swaps `w` for `w * mask` for one call and leaves the module untouched.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -73,19 +72,10 @@ def io_tensor_names(names: Sequence[str]) -> list[str]:
     return [name for name in names if module_of(name) in ends]
 
 
-def logit_of(keep_probability: float) -> float:
-    if not 0.0 < keep_probability < 1.0:
-        raise ValueError(f"keep probability must be in (0, 1), got {keep_probability}")
-    return math.log(keep_probability / (1.0 - keep_probability))
-
-
-def initial_logits(model: nn.Module, names: list[str], keep_probability: float) -> Params:
+def initial_logits(model: nn.Module, names: list[str], logit: float) -> Params:
+    """Fresh trainable logits, all `logit`, for the named parameters."""
     params = dict(model.named_parameters())
-    value = logit_of(keep_probability)
-    return {
-        name: torch.full_like(params[name], value, requires_grad=True).detach().requires_grad_()
-        for name in names
-    }
+    return {name: torch.full_like(params[name], logit).requires_grad_() for name in names}
 
 
 class _MaskedWeights(torch.autograd.Function):

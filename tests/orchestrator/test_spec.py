@@ -46,7 +46,7 @@ def test_valid_file_loads_with_defaults(tmp_path):
     sweep = load_sweep(write(tmp_path, VALID))
     experiment = sweep.experiments[0]
     assert experiment.model.hidden_sizes == [8, 8]
-    assert experiment.mask_fit.initial_keep_probability == 0.9
+    assert experiment.mask_fit.initial_logit == 2.0
     assert experiment.target_functions() == ["all", "add", "mul"]
     assert len(experiment.grid_points()) == 3
 

@@ -37,12 +37,12 @@ SEQ2SEQ_SHAPE = dict(
 )
 
 
-def test_initial_keep_probability_is_the_configured_one():
+def test_default_initial_logit_is_2_and_keeps_with_the_official_probability():
     model = nn.Linear(50, 40)
-    logits = initial_logits(model, ["weight"], 0.9)
+    logits = initial_logits(model, ["weight"], MaskFitConfig().initial_logit)
     masks = sample_masks(logits, 8, torch.Generator().manual_seed(0))["weight"]  # [8, 40, 50]
-    assert torch.allclose(torch.sigmoid(logits["weight"]), torch.full((40, 50), 0.9))
-    assert abs(masks.mean().item() - 0.9) < 0.01
+    assert torch.equal(logits["weight"], torch.full((40, 50), 2.0))
+    assert abs(masks.mean().item() - 0.8807970779778823) < 0.01
     assert set(masks.unique().tolist()) == {0.0, 1.0}
 
 
@@ -217,3 +217,8 @@ def test_io_tensors_are_the_whole_first_and_last_masked_layers(
 ):
     model = config.build(_shape(**shape))
     assert io_tensor_names(maskable_parameter_names(model, mask_biases)) == expected
+
+
+def test_the_replaced_keep_probability_field_names_its_replacement():
+    with pytest.raises(ValueError, match="initial_logit: 2.0"):
+        MaskFitConfig.model_validate({"initial_keep_probability": 0.9})

@@ -14,7 +14,7 @@ from workloads.data import scan, seq2seq
 from workloads.data.base import Examples, ModelCall, StepResult
 from workloads.evaluate import evaluate
 from workloads.fit import MaskFitConfig, fit_mask
-from workloads.masking import logit_of, maskable_parameter_names
+from workloads.masking import maskable_parameter_names
 from workloads.models.seq2seq_lstm import LSTMCell, Seq2SeqLSTMConfig
 from workloads.models.transformer import TransformerConfig
 from workloads.train import TrainingConfig, train_model
@@ -177,7 +177,7 @@ def test_mask_fit_steps_change_the_logits(config):
     before = {name: p.clone() for name, p in model.named_parameters()}
     fit = MaskFitConfig(steps=2, batch_size=8, regularization_weight=0.0, grad_clip=5.0)
     outcome = fit_mask(model, task, "few", fit, seed=0)
-    initial = logit_of(fit.initial_keep_probability)
+    initial = fit.initial_logit
     # No regularisation: any change comes from the task loss's gradient through the masks.
     assert any((logit != initial).any() for logit in outcome.logits.values())
     assert all(torch.equal(before[name], p) for name, p in model.named_parameters())
