@@ -38,6 +38,8 @@ SCAN_IID = "simple"
 SCAN_JUMP = "addprim_jump"
 SCAN_SPLITS = (SCAN_JUMP, "length", "addprim_turn_left")
 JUMP_TOKEN = "I_JUMP"
+# C8's rows (the paper's Fig. 4b): the six actions and EOS; PAD and SOS are never targets
+C8_TOKENS = ("I_WALK", "I_LOOK", "I_RUN", JUMP_TOKEN, "I_TURN_LEFT", "I_TURN_RIGHT", "<eos>")
 MATH_CONTROL, MATH_EASY, MATH_HARD = "all", "easy", "hard"
 CIFAR_CONTROL = "all"
 LARGEST_OTHER_LIMIT = 0.10  # largest other/target below 10%
@@ -137,8 +139,9 @@ def claim_c7(evaluations: pd.DataFrame) -> ClaimVerdict:
 
 def claim_c8(mask_rows: pd.DataFrame, control: str = SCAN_IID) -> ClaimVerdict:
     """C8 on one SCAN experiment and setting's `mask_rows`: the share of the control's kept
-    output-layer weights the jump mask removes, I_JUMP's row minus the largest other row's."""
-    removed = removed_share(mask_rows, control)
+    output-layer weights the jump mask removes, I_JUMP's row minus the largest other row's
+    among the six actions and EOS (`C8_TOKENS`)."""
+    removed = removed_share(mask_rows[mask_rows["token"].isin(C8_TOKENS)], control)
     removed = removed[removed["mask_target"] == SCAN_JUMP]
     share = removed.set_index(["seed", "token"])["removed %"] / 100
     if JUMP_TOKEN not in set(removed["token"]) or removed["token"].nunique() < 2:

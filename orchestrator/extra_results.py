@@ -107,7 +107,8 @@ def mask_row_rows(
     task, masks: dict[str, Masks], fits: dict[str, str], keys: dict[str, Any]
 ) -> list[MaskRowRow]:
     """Per mask, per row of the output layer (the last masked matrix), when the task names
-    its output rows and the control mask was fitted."""
+    its output rows and the control mask was fitted; only the rows of tokens that are ever
+    a target (`target_tokens`, SCAN: the six actions and EOS, never PAD or SOS)."""
     tokens = getattr(task, "output_tokens", None)
     control = control_label(task, masks)
     if tokens is None or control is None:
@@ -119,6 +120,7 @@ def mask_row_rows(
             f"output layer {layer!r} has {control_rows.shape[0]} rows but the task names "
             f"{len(tokens)} output tokens"
         )
+    targets = set(getattr(task, "target_tokens", tokens))
     rows = []
     for label, mask in masks.items():
         keep = mask[layer].flatten(1)
@@ -136,5 +138,6 @@ def mask_row_rows(
                 total=keep.shape[1],
             )
             for row, token in enumerate(tokens)
+            if token in targets
         ]
     return rows

@@ -234,6 +234,14 @@ def test_c8_does_not_hold_when_another_token_loses_more():
     assert claim_c8(mask_rows({"I_JUMP": 9, "I_WALK": 2, "I_RUN": 8})).verdict == "does not hold"
 
 
+def test_c8_counts_only_the_actions_and_eos_never_pad_or_sos():
+    # the jump mask removes all of PAD's and SOS's rows: neither is ever a target
+    rows = mask_rows({"<pad>": 0, "<sos>": 0, "I_JUMP": 5, "I_WALK": 9, "<eos>": 8})
+    verdict = claim_c8(rows)
+    assert verdict.verdict == "holds"
+    assert "mostly <eos>" in verdict.numbers
+
+
 def test_c8_not_run_without_jump_mask_rows():
     rows = mask_rows({"I_JUMP": 5, "I_WALK": 9})
     assert claim_c8(rows[rows["mask_target"] == "simple"]).verdict == "not run"

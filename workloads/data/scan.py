@@ -135,6 +135,9 @@ class ScanTask:
 
     # the token of each row of a decoder output layer, for the removed-per-token statistic
     output_tokens = (*seq2seq.SPECIAL_TOKENS, *TARGET_WORDS)
+    # the rows that are ever a target (the six actions and EOS): the loss ignores PAD and
+    # SOS is only ever an input, so their rows count in no per-token statistic (C8)
+    target_tokens = (seq2seq.SPECIAL_TOKENS[seq2seq.EOS], *TARGET_WORDS)
 
     def __init__(self, config: ScanConfig) -> None:
         self.config = config
