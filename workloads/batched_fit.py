@@ -2,8 +2,9 @@
 
 Fits that share a base model (target functions x mask seeds x regularization weights) step
 in lockstep. Each fit keeps what `fit_mask` gives it: its own data generator (`seed`), mask
-noise generator (`seed + 1`), logits, Adam state and gradient clipping over its own logits,
-so fit m ends where `fit_mask` with the same target, config and seed ends.
+noise generator (`mask_noise.noise_generator`: seed, target, data-order seed), logits, Adam
+state and gradient clipping over its own logits, so fit m ends where `fit_mask` with the
+same target, config and seed ends.
 
 Two ways to run a step, the same numbers up to float summation order:
 - looped (`vectorize=False`): fit by fit, as `fit_mask` computes it; masks and logits
@@ -34,7 +35,7 @@ from workloads.fit import (
     masked_step_loss,
 )
 from workloads.mask_kernels import kernels_for
-from workloads.mask_noise import draw_keys
+from workloads.mask_noise import draw_keys, noise_generator
 from workloads.masking import (
     initial_logits,
     maskable_parameter_names,
@@ -85,7 +86,7 @@ def fit_masks(
         torch.Generator().manual_seed(r.seed if r.data_seed is None else r.data_seed)
         for r in requests
     ]
-    noise_generators = [torch.Generator(device=device).manual_seed(r.seed + 1) for r in requests]
+    noise_generators = [noise_generator(r.seed, r.target, r.data_seed, device) for r in requests]
     examples = [task.train_examples(r.target) for r in requests]
     logits = [initial_logits(model, names, config.initial_logit) for _ in requests]
     optimizer = logit_optimizer(

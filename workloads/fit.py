@@ -23,6 +23,7 @@ from workloads.data.base import (
     to_device,
 )
 from workloads.mask_kernels import AUTO_MIN_STEPS, FusedKernels, kernels_for
+from workloads.mask_noise import noise_generator
 from workloads.masking import (
     MaskedCopies,
     Params,
@@ -208,7 +209,8 @@ def fit_mask(
 
     `fixed_logits` (another mask's logits for some tensors) are not trained: their final
     mask is applied throughout and they are returned unchanged with the fitted ones.
-    `data_seed` sets the data order apart from the mask noise (default: `seed`).
+    `data_seed` sets the data order (default: `seed`); the mask noise comes from `seed`,
+    `target` and `data_seed` together (`mask_noise.noise_generator`).
     `resume_from` continues a fit from a `checkpointer` snapshot: the result is the same as
     that of a fit that never stopped.
     """
@@ -217,7 +219,7 @@ def fit_mask(
     device = model_device(model)
     fixed_logits = fixed_logits or {}
     generator = torch.Generator().manual_seed(seed if data_seed is None else data_seed)
-    mask_generator = torch.Generator(device=device).manual_seed(seed + 1)  # mask noise, on device
+    mask_generator = noise_generator(seed, target, data_seed, device)
     examples = task.train_examples(target)
     all_names = maskable_parameter_names(model, config.mask_biases)
     names = [name for name in all_names if name not in fixed_logits]

@@ -9,8 +9,10 @@ for K=4 on a 800x800 layer, vs 15 ms for `torch.rand`), and which the backward p
 recomputes instead of saving.
 
 - Keys: per step and masked tensor, an odd multiplier and an offset drawn from the fit's
-  own mask generator, so a fit's noise depends only on its seed and step: batched and
-  resumed fits see exactly the noise a lone, uninterrupted fit sees.
+  own mask generator (`noise_generator`), seeded from the job seed and the fit's identity
+  (target function, data-order seed): the control, add and mul fits of one base model draw
+  different noise, and a fit's noise depends only on its seed, identity and step, so
+  batched and resumed fits see exactly the noise a lone, uninterrupted fit sees.
 - Hash: position p -> lowbias32(p * multiplier + offset) (C. Wellons' integer hash, 32-bit
   wrapping arithmetic), a bijection of the 32-bit integers with full avalanche. The affine
   keying scatters positions differently every step, so no step's noise is a shifted copy of
@@ -24,6 +26,8 @@ recomputes instead of saving.
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 
 UNIFORM_BITS = 16
@@ -32,6 +36,16 @@ _SCALE = 1.0 / (1 << UNIFORM_BITS)
 # lowbias32's multipliers as signed int32 (torch has no uint32 arithmetic)
 _MIX_1 = 0x7FEB352D
 _MIX_2 = 0x846CA68B - (1 << 32)
+
+
+def noise_generator(
+    seed: int, target: str, data_seed: int | None, device: torch.device | str = "cpu"
+) -> torch.Generator:
+    """The mask noise generator of one fit: seeded from the job `seed` and the fit's
+    identity (`target` function and, for E6, its `data_seed`), on `device`."""
+    identity = f"{seed}/{target}" + ("" if data_seed is None else f"/order{data_seed}")
+    digest = hashlib.blake2b(identity.encode(), digest_size=8).digest()
+    return torch.Generator(device=device).manual_seed(int.from_bytes(digest, "little") >> 1)
 
 
 def draw_keys(generator: torch.Generator, tensors: int) -> torch.Tensor:

@@ -73,6 +73,35 @@ def test_gradient_clipping_is_per_fit(task):
             assert torch.equal(ours.logits[name], single.logits[name])
 
 
+class SameDataTwice:
+    """add/mul's whole task under two target names: only the mask noise tells fits apart."""
+
+    target_functions = ("all", "again")
+
+    def __init__(self, inner) -> None:
+        self.inner, self.shape = inner, inner.shape
+
+    def train_examples(self, target):
+        return self.inner.train_examples("all")
+
+    def eval_examples(self, target):
+        return self.inner.eval_examples("all")
+
+    def step(self, call, batch, train):
+        return self.inner.step(call, batch, train)
+
+
+def test_fits_of_other_target_functions_draw_their_own_mask_noise(task):
+    twice = SameDataTwice(task)
+    requests = [FitRequest("all", CONFIG, seed=3), FitRequest("again", CONFIG, seed=3)]
+    alone = separate_fits(twice, requests)
+    names = list(alone[0].logits)
+    assert any(not torch.equal(alone[0].logits[n], alone[1].logits[n]) for n in names)
+    batched = fit_masks(tiny_model(), twice, requests, vectorize=False)
+    for ours, single in zip(batched, alone, strict=True):
+        assert all(torch.equal(ours.logits[n], single.logits[n]) for n in names)
+
+
 def test_fits_that_differ_in_shared_settings_are_refused(task):
     other = CONFIG.model_copy(update={"learning_rate": 0.1})
     with pytest.raises(ValueError, match="learning_rate"):
