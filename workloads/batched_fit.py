@@ -25,7 +25,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from workloads.data.base import Task, check_target, model_device, sample_batch, to_device
+from workloads.data.base import (
+    Task,
+    check_target,
+    model_device,
+    one_batch,
+    sample_batch,
+    to_device,
+)
 from workloads.fit import (
     FitOutcome,
     MaskFitConfig,
@@ -102,10 +109,11 @@ def fit_masks(
         ]
         step_inputs = (model, frozen, task, logits, batches, noise_generators, samples, kernels)
         step_losses = None
-        if vectorize:  # the first step finds out whether the model runs under vmap
-            step_losses = (_try_vectorized if step == 1 else _vectorized_losses)(*step_inputs)
-            vectorize = step_losses is not None
-        task_losses, correct = step_losses or _looped_losses(*step_inputs)
+        with one_batch(task):  # one teacher-forcing coin a step, as each fit alone flips it
+            if vectorize:  # the first step finds out whether the model runs under vmap
+                step_losses = (_try_vectorized if step == 1 else _vectorized_losses)(*step_inputs)
+                vectorize = step_losses is not None
+            task_losses, correct = step_losses or _looped_losses(*step_inputs)
         losses = [
             task_loss
             + request.config.regularization_weight

@@ -18,6 +18,7 @@ from workloads.data.base import (
     Task,
     check_target,
     model_device,
+    one_batch,
     sample_batch,
     slice_batch,
     to_device,
@@ -146,18 +147,20 @@ def masked_step_loss(
 
     With `vectorize`, the K samples run as one `torch.func.vmap` call (batched matmuls: what
     a GPU wants) where the model and task allow it; otherwise, and on CPU where a loop of
-    K calls measured faster (STACK.md), as a loop. Both give the same numbers.
+    K calls measured faster (STACK.md), as a loop. Both give the same numbers. The K slices
+    are one batch to the task: a per-batch choice (teacher forcing) is made once.
     """
-    if vectorize and _VMAP_FAILED.get(type(model)) is not True:
-        try:
-            result = _vmapped_samples(model, frozen, masked, task, batch, samples)
-            _VMAP_FAILED[type(model)] = False
-            return result
-        except (RuntimeError, NotImplementedError, ValueError):
-            if _VMAP_FAILED.get(type(model)) is False:
-                raise  # it worked before: this is a real error, not a missing batching rule
-            _VMAP_FAILED[type(model)] = True
-    return _looped_samples(model, frozen, masked, task, batch, samples)
+    with one_batch(task):  # the K slices are one batch: one teacher-forcing coin
+        if vectorize and _VMAP_FAILED.get(type(model)) is not True:
+            try:
+                result = _vmapped_samples(model, frozen, masked, task, batch, samples)
+                _VMAP_FAILED[type(model)] = False
+                return result
+            except (RuntimeError, NotImplementedError, ValueError):
+                if _VMAP_FAILED.get(type(model)) is False:
+                    raise  # it worked before: a real error, not a missing batching rule
+                _VMAP_FAILED[type(model)] = True
+        return _looped_samples(model, frozen, masked, task, batch, samples)
 
 
 _VMAP_FAILED: dict[type, bool] = {}

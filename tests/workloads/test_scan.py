@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from workloads.batched_fit import FitRequest, fit_masks
 from workloads.data import seq2seq
 from workloads.data.scan import (
     SOURCE_VOCABULARY,
@@ -19,6 +20,8 @@ from workloads.data.scan import (
     commands,
     split,
 )
+from workloads.fit import MaskFitConfig, fit_mask
+from workloads.models.seq2seq_lstm import Seq2SeqLSTM
 
 OFFICIAL = Path("/work/shared/data/scan")
 OFFICIAL_NAMES = {
@@ -197,3 +200,51 @@ def test_teacher_forcing_is_a_seeded_coin_in_training_and_off_in_evaluation():
     assert not any(coin(train=False) for _ in range(10))
     assert all(seq2seq.TeacherForcing(1.0, seed=0)(train=True) for _ in range(10))
     assert not any(seq2seq.TeacherForcing(0.0, seed=0)(train=True) for _ in range(10))
+
+
+class RecordingLSTM(Seq2SeqLSTM):
+    """The SCAN LSTM, noting whether each call was teacher-forced."""
+
+    def __init__(self, task: ScanTask) -> None:
+        torch.manual_seed(0)
+        super().__init__(
+            source_vocabulary_size=task.shape["source_vocabulary_size"],
+            target_vocabulary_size=task.shape["target_vocabulary_size"],
+            hidden_size=8,
+            layers=1,
+            embedding_size=4,
+            dropout=0.0,
+        )
+        self.forced: list[bool] = []
+
+    def forward(self, source, source_length, target, teacher_forcing):
+        self.forced.append(teacher_forcing)
+        return super().forward(source, source_length, target, teacher_forcing)
+
+
+def coins_per_step(forced: list[bool], calls_per_step: int) -> list[set[bool]]:
+    return [set(forced[i : i + calls_per_step]) for i in range(0, len(forced), calls_per_step)]
+
+
+@pytest.fixture
+def one_thread():
+    """A tiny net: more threads only wait on each other (100x slower on a loaded machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_mask_fits_flip_one_teacher_forcing_coin_per_batch_not_per_slice(task: ScanTask):
+    config = MaskFitConfig(steps=8, batch_size=8, mask_samples_per_step=4, grad_clip=5.0)
+    model = RecordingLSTM(task)
+    fit_mask(model, task, "simple", config, seed=0)
+    steps = coins_per_step(model.forced, 4)  # K = 4 slices a step
+    assert len(steps) == 8 and all(len(coins) == 1 for coins in steps)
+    assert set().union(*steps) == {True, False}  # p = 0.5: both sides come up
+    model = RecordingLSTM(task)  # two fits in lockstep: 8 slices a step, one coin
+    config = config.model_copy(update={"steps": 3})
+    requests = [FitRequest("simple", config, 0), FitRequest("length", config, 0)]
+    fit_masks(model, task, requests, vectorize=False)
+    assert all(len(coins) == 1 for coins in coins_per_step(model.forced, 8))

@@ -9,6 +9,7 @@ control target, the whole task.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,3 +90,11 @@ def check_target(task: Task, target: str) -> None:
         raise ValueError(
             f"unknown target function {target!r}; valid: {', '.join(task.target_functions)}"
         )
+
+
+def one_batch(task: Task) -> AbstractContextManager[None]:
+    """Scope of one training batch, however many slices (mask samples) or fits it is run
+    as: a task with a per-batch random choice (teacher forcing) makes it once on entry and
+    every step call inside reads it. Tasks without one offer no `one_batch` method."""
+    scope = getattr(task, "one_batch", None)
+    return scope() if scope is not None else nullcontext()

@@ -23,6 +23,7 @@ tied output layer of the E4 Transformer needs.
 from __future__ import annotations
 
 import random
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Literal
 
@@ -197,6 +198,10 @@ class MathematicsTask:
     def eval_examples(self, target: str) -> Examples:
         check_target(self, target)
         return _rows(self._test, self._test_rows["hard" if target == "all" else target])
+
+    def one_batch(self) -> AbstractContextManager[None]:
+        """Step calls inside share one teacher-forcing coin (`base.one_batch`)."""
+        return self._teacher_forcing.one_flip()
 
     def step(self, call: ModelCall, batch: Examples, train: bool) -> StepResult:
         tokens = {**batch, "source": batch["source"].long(), "target": batch["target"].long()}

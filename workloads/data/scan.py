@@ -10,6 +10,7 @@ official files' train/test sets as multisets; the tests check that against the f
 from __future__ import annotations
 
 import random
+from contextlib import AbstractContextManager
 from itertools import product
 from typing import Literal
 
@@ -167,6 +168,10 @@ class ScanTask:
     def eval_examples(self, target: str) -> Examples:
         check_target(self, target)
         return self._splits[target][1]
+
+    def one_batch(self) -> AbstractContextManager[None]:
+        """Step calls inside share one teacher-forcing coin (`base.one_batch`)."""
+        return self._teacher_forcing.one_flip()
 
     def step(self, call: ModelCall, batch: Examples, train: bool) -> StepResult:
         return seq2seq.step(call, batch, self._teacher_forcing(train))

@@ -16,7 +16,8 @@ correct when the whole output up to and including EOS matches exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -95,10 +96,13 @@ def encode_pairs(
 
 
 class TeacherForcing:
-    """Decides per step call whether the decoder reads the true previous tokens.
+    """Decides per batch whether the decoder reads the true previous tokens.
 
-    Training uses teacher forcing with `probability` (one coin flip per call, from the
+    Training uses teacher forcing with `probability` (one coin flip per batch, from the
     task's own seeded generator so runs repeat); evaluation never does (greedy decoding).
+    A training step call flips its own coin, except inside `one_flip()`: a mask fit runs
+    its batch as K slices (and a batched fit several fits' batches) in one step, and every
+    call there reads the coin flipped on entry.
     """
 
     def __init__(self, probability: float, seed: int) -> None:
@@ -106,10 +110,26 @@ class TeacherForcing:
             raise ValueError(f"teacher forcing probability must be in [0, 1], got {probability}")
         self.probability = probability
         self.generator = torch.Generator().manual_seed(seed)
+        self._held: bool | None = None
 
     def __call__(self, train: bool) -> bool:
         if not train:
             return False
+        return self._flip() if self._held is None else self._held
+
+    @contextmanager
+    def one_flip(self) -> Iterator[None]:
+        """One coin for every training call inside (an inner `one_flip` keeps the outer's)."""
+        if self._held is not None:
+            yield
+            return
+        self._held = self._flip()
+        try:
+            yield
+        finally:
+            self._held = None
+
+    def _flip(self) -> bool:
         return bool(torch.rand((), generator=self.generator) < self.probability)
 
 
