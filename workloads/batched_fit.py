@@ -36,8 +36,10 @@ from workloads.data.base import (
 from workloads.fit import (
     FitOutcome,
     MaskFitConfig,
+    clip_gradients,
     fit_metrics,
     freeze,
+    frozen_parameters,
     logit_optimizer,
     masked_step_loss,
 )
@@ -78,8 +80,10 @@ def fit_masks(
 ) -> list[FitOutcome]:
     """Fit one mask per request on the frozen `model`, all in lockstep; one outcome each.
 
-    `vectorize` None means: vmap over fits on CUDA, fit by fit elsewhere. `on_step(step)`
-    runs after every step (a stop request raises there; batched fits keep no checkpoint).
+    `vectorize` None means: vmap over fits on CUDA, fit by fit elsewhere; always fit by fit
+    with `clip_includes_frozen_gradients` (each fit sums its own frozen gradients).
+    `on_step(step)` runs after every step (a stop request raises there; batched fits keep
+    no checkpoint).
     """
     config = _shared_config(requests)
     for request in requests:
@@ -87,8 +91,10 @@ def fit_masks(
     freeze(model)
     device = model_device(model)
     vectorize = device.type == "cuda" if vectorize is None else vectorize
+    track = config.clip_includes_frozen_gradients
+    vectorize = vectorize and not track  # each fit's frozen gradients need their own pass
     names = maskable_parameter_names(model, config.mask_biases)
-    frozen = {name: p.detach() for name, p in model.named_parameters()}
+    frozen = [frozen_parameters(model, track_gradients=track) for _ in requests]  # per fit
     data_generators = [
         torch.Generator().manual_seed(r.seed if r.data_seed is None else r.data_seed)
         for r in requests
@@ -123,9 +129,8 @@ def fit_masks(
         ]
         optimizer.zero_grad(set_to_none=True)
         torch.stack(losses).sum().backward()  # fit m's logits get fit m's gradient only
-        if config.grad_clip is not None:
-            for fit in logits:
-                torch.nn.utils.clip_grad_norm_(list(fit.values()), config.grad_clip)
+        for fit, fit_frozen in zip(logits, frozen, strict=True):
+            clip_gradients(fit, fit_frozen, config.grad_clip)
         optimizer.step()
         for index, request in enumerate(requests):
             if step % request.config.log_every == 0 or step == config.steps:
@@ -176,12 +181,14 @@ def _try_vectorized(model, frozen, task, logits, batches, noise_generators, samp
 
 
 def _looped_losses(model, frozen, task, logits, batches, noise_generators, samples, kernels):
-    """Fit by fit, exactly as `fit_mask` computes one step."""
+    """Fit by fit, exactly as `fit_mask` computes one step (each fit reads its own frozen)."""
     task_losses, correct = [], []
-    for fit, batch, generator in zip(logits, batches, noise_generators, strict=True):
-        masked = sample_masked_weights(fit, frozen, samples, generator, kernels)
+    for fit, fit_frozen, batch, generator in zip(
+        logits, frozen, batches, noise_generators, strict=True
+    ):
+        masked = sample_masked_weights(fit, fit_frozen, samples, generator, kernels)
         task_loss, fit_correct = masked_step_loss(
-            model, frozen, masked, task, batch, samples, vectorize=False
+            model, fit_frozen, masked, task, batch, samples, vectorize=False
         )
         task_losses.append(task_loss)
         correct.append(fit_correct)
@@ -189,7 +196,9 @@ def _looped_losses(model, frozen, task, logits, batches, noise_generators, sampl
 
 
 def _vectorized_losses(model, frozen, task, logits, batches, noise_generators, samples, kernels):
-    """All fits as one vmap over stacked masks [M, K, *shape] and batches [M, B, ...]."""
+    """All fits as one vmap over stacked masks [M, K, *shape] and batches [M, B, ...]; the
+    fits' frozen parameters are the same tensors (no fit tracks their gradients here)."""
+    frozen = frozen[0]
     keys = torch.stack([draw_keys(g, len(logits[0])) for g in noise_generators])  # [M, T, 2]
     masked = {}
     for index, name in enumerate(logits[0]):

@@ -66,6 +66,12 @@ class MaskFitConfig(BaseModel):
     )
     mask_biases: bool = False
     grad_clip: float | None = Field(1.0, gt=0, description="global norm over the logits")
+    clip_includes_frozen_gradients: bool = Field(
+        False,
+        description="copy the official code's clipping: it clips over all parameters and never "
+        "zeroes the frozen weights' gradients, so the norm also counts their sum over the "
+        "steps so far (scaled by each clip, as the logits'), which shrinks the logits' steps",
+    )
     log_every: int = Field(100, gt=0)
     checkpoint_every: int = Field(
         500, gt=0, description="steps between saved checkpoints that a resumed fit continues from"
@@ -227,9 +233,7 @@ def fit_mask(
     all_names = maskable_parameter_names(model, config.mask_biases)
     names = [name for name in all_names if name not in fixed_logits]
     logits = initial_logits(model, names, config.initial_logit)
-    frozen = {name: p.detach() for name, p in model.named_parameters()}
-    for name, keep in final_mask(fixed_logits).items():
-        frozen[name] = frozen[name] * keep.to(device=device, dtype=frozen[name].dtype)
+    frozen = frozen_parameters(model, fixed_logits, config.clip_includes_frozen_gradients)
     vectorize = device.type == "cuda"
     kernels = kernels_for(config.fused_kernels, config.steps)
     optimizer = logit_optimizer(list(logits.values()), config.learning_rate)
@@ -237,7 +241,7 @@ def fit_mask(
     generators = {"data": generator, "mask": mask_generator, "global": GlobalGenerator()}
     first_step = 1
     if resume_from is not None:
-        restore(resume_from, logits, optimizer, generators)
+        restore(resume_from, loop_tensors(logits, frozen), optimizer, generators)
         outcome.history = list(resume_from.history)
         first_step = resume_from.step + 1
     for step in range(first_step, config.steps + 1):
@@ -252,8 +256,7 @@ def fit_mask(
         loss = task_loss + config.regularization_weight * regularization
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(list(logits.values()), config.grad_clip)
+        clip_gradients(logits, frozen, config.grad_clip)
         optimizer.step()
         if step % config.log_every == 0 or step == config.steps:
             check_finite(loss, step)
@@ -267,11 +270,49 @@ def fit_mask(
             checkpointer,
             step,
             config.steps,
-            lambda at: snapshot(at, logits, optimizer, generators, outcome.history),
+            lambda at: snapshot(
+                at, loop_tensors(logits, frozen), optimizer, generators, outcome.history
+            ),
         )
     fitted = {**{name: logit.detach() for name, logit in logits.items()}, **fixed_logits}
     outcome.logits = {name: fitted[name] for name in all_names}
     return outcome
+
+
+def frozen_parameters(
+    model: nn.Module, fixed_logits: Params | None = None, track_gradients: bool = False
+) -> Params:
+    """The network's parameters as the masked calls read them, `fixed_logits`' masks applied.
+
+    With `track_gradients` (`clip_includes_frozen_gradients`) each is a leaf whose gradient
+    starts at zero and is never zeroed: it sums every step's gradient, as the official
+    code's weights do. The tensors share the model's storage; the model is left unchanged.
+    """
+    frozen = {name: p.detach() for name, p in model.named_parameters()}
+    for name, keep in final_mask(fixed_logits or {}).items():
+        frozen[name] = frozen[name] * keep.to(device=frozen[name].device, dtype=frozen[name].dtype)
+    if track_gradients:
+        for tensor in frozen.values():
+            tensor.requires_grad_()
+            tensor.grad = torch.zeros_like(tensor)
+    return frozen
+
+
+def clip_gradients(logits: Params, frozen: Params, grad_clip: float | None) -> None:
+    """Clip the logits' gradient to global norm `grad_clip`. Frozen tensors that track their
+    gradient count in the norm and are scaled with the logits, as the official code's clip
+    over all parameters does (`clip_includes_frozen_gradients`)."""
+    if grad_clip is None:
+        return
+    tracked = [tensor for tensor in frozen.values() if tensor.requires_grad]
+    torch.nn.utils.clip_grad_norm_([*logits.values(), *tracked], grad_clip)
+
+
+def loop_tensors(logits: Params, frozen: Params) -> Params:
+    """What a checkpoint of the fit holds besides the optimizer: the logits and, when the
+    frozen gradients accumulate, their sums so far (a resumed fit goes on from them)."""
+    sums = {f"frozen_gradient/{n}": t.grad for n, t in frozen.items() if t.requires_grad}
+    return {**logits, **sums}
 
 
 def logit_optimizer(logits: list[torch.Tensor], learning_rate: float) -> torch.optim.Adam:

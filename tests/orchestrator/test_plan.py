@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from orchestrator.cli import main
 from orchestrator.plan import plan_sweep
 from orchestrator.spec import SweepSpec
+from orchestrator.tracking import flatten
 
 
 def plan_of(data: dict):
@@ -85,3 +86,15 @@ def test_plan_json_lists_every_job(tmp_path, capsys):
 def test_ids_are_unique_and_counts_follow_the_grid(seeds):
     plan = plan_of(tiny_sweep_data(seeds=tuple(seeds)))
     assert len({j.id for j in plan.jobs}) == len(plan.jobs) == 5 * len(seeds)
+
+
+def test_official_clipping_is_off_by_default_and_recorded_in_fit_configs_and_ids():
+    before = plan_of(tiny_sweep_data(seeds=(1,)))
+    fits = [job for job in before.jobs if job.kind == "fit"]
+    assert all(not job.config["mask_fit"]["clip_includes_frozen_gradients"] for job in fits)
+    assert flatten(fits[0].config)["mask_fit.clip_includes_frozen_gradients"] == "false"
+    data = tiny_sweep_data(seeds=(1,))
+    data["experiments"][0]["mask_fit"]["clip_includes_frozen_gradients"] = True
+    after = ids_by_kind(plan_of(data))
+    assert after["train"] == ids_by_kind(before)["train"]
+    assert not (after["fit"] & ids_by_kind(before)["fit"])

@@ -73,6 +73,19 @@ def test_gradient_clipping_is_per_fit(task):
             assert torch.equal(ours.logits[name], single.logits[name])
 
 
+def test_official_clipping_sums_each_fits_own_frozen_gradients(task):
+    # a clip that always bites: every step's logit update depends on the frozen sums
+    official = CONFIG.model_copy(update={"grad_clip": 0.01, "clip_includes_frozen_gradients": True})
+    requests = [FitRequest("add", official, seed=1), FitRequest("mul", official, seed=1)]
+    batched = fit_masks(tiny_model(), task, requests, vectorize=True)  # runs fit by fit
+    plain = separate_fits(
+        task, [FitRequest("add", CONFIG.model_copy(update={"grad_clip": 0.01}), 1)]
+    )
+    for ours, single in zip(batched, separate_fits(task, requests), strict=True):
+        assert all(torch.equal(ours.logits[n], single.logits[n]) for n in single.logits)
+    assert any(not torch.equal(batched[0].logits[n], plain[0].logits[n]) for n in plain[0].logits)
+
+
 class SameDataTwice:
     """add/mul's whole task under two target names: only the mask noise tells fits apart."""
 

@@ -29,9 +29,17 @@ def _interrupt_after(stop_step: int, every: int, saved: list):
     )
 
 
-def test_resumed_mask_fit_equals_uninterrupted_fit_bit_for_bit():
+@pytest.mark.parametrize("official_clipping", [False, True])
+def test_resumed_mask_fit_equals_uninterrupted_fit_bit_for_bit(official_clipping: bool):
     task = _task()
-    config = MaskFitConfig(steps=30, batch_size=32, log_every=5, checkpoint_every=10)
+    config = MaskFitConfig(
+        steps=30,
+        batch_size=32,
+        log_every=5,
+        checkpoint_every=10,
+        grad_clip=0.01 if official_clipping else 1.0,
+        clip_includes_frozen_gradients=official_clipping,  # the checkpoint keeps their sums
+    )
     model = _model(task)
     whole = fit_mask(model, task, "add", config, seed=4)
 
