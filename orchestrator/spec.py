@@ -194,15 +194,17 @@ class ExperimentSpec(BaseModel):
         return list(self.mask_fit.target_functions)
 
     def fitted_task(self) -> BaseModel:
-        """The task the masks are fitted and evaluated on: `task` with `mask_task` applied."""
+        """The task the masks are fitted and evaluated on: `task` with `mask_task` applied,
+        as the mask seed resolves it (E6 draws its class pair from it)."""
         if not self.mask_task:
             return self.task
         try:
-            return type(self.task).model_validate({**self.task.model_dump(), **self.mask_task})
+            task = type(self.task).model_validate({**self.task.model_dump(), **self.mask_task})
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             raise ValueError(f"mask_task.{field}: {first['msg']}") from None
+        return task.for_seed(self.seed if self.mask_seed is None else self.mask_seed)
 
     def grid_points(self) -> list[dict[str, Any]]:
         keys = list(self.grid)

@@ -67,6 +67,19 @@ def test_paper_scale_counts_follow_the_master_table() -> None:
     assert counts["beta_sensitivity"]["evaluate"] == 2 * 25 * 10 - 2 * 10
 
 
+def test_mask_stability_draws_its_class_pairs_per_seed() -> None:
+    plan = plan_sweep(load_sweep(REPO / "configs" / "sweeps" / "mask_stability.yaml"))
+    pairs: dict[int, set[tuple[str, ...]]] = {}
+    for job in plan.jobs:
+        if job.kind == "fit":
+            pairs.setdefault(job.seed, set()).add(tuple(job.config["task"]["classes"]))
+    assert sorted(pairs) == list(range(1, 11))
+    assert all(len(seed_pairs) == 10 for seed_pairs in pairs.values())  # 10 pairs per seed
+    assert len({frozenset(seed_pairs) for seed_pairs in pairs.values()}) == 10  # none alike
+    again = plan_sweep(load_sweep(REPO / "configs" / "sweeps" / "mask_stability.yaml"))
+    assert [job.id for job in again.jobs] == [job.id for job in plan.jobs]
+
+
 def test_variants_without_the_control_mask_are_refused_naming_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(

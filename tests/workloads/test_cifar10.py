@@ -139,3 +139,18 @@ def test_confusion_matrix_is_row_normalised_by_true_class() -> None:
     )
     assert torch.allclose(matrix[:3], expected)
     assert torch.isnan(matrix[3]).all()  # no samples of class 3
+
+
+def test_class_pair_draws_ten_distinct_ordered_pairs_per_seed_reproducibly() -> None:
+    def pairs(seed: int) -> list[tuple[str, ...]]:
+        configs = [Cifar10Config(path="unused", class_pair=k).for_seed(seed) for k in range(10)]
+        return [tuple(config.classes) for config in configs]
+
+    first = pairs(1)
+    assert len(set(first)) == 10 and all(a != b for a, b in first)
+    assert pairs(1) == first  # the same seed, the same pairs
+    assert pairs(2) != first  # another seed, other pairs
+    assert Cifar10Config(path="unused", class_pair=0).for_seed(1).class_pair is None
+    assert Cifar10Config(path="unused").for_seed(1).classes is None  # no pair: unchanged
+    with pytest.raises(ValidationError, match="not both"):
+        Cifar10Config(path="unused", classes=["cat", "dog"], class_pair=0)

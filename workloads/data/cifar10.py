@@ -7,19 +7,21 @@ test set: `evaluate_on="test"`, `augment=True`.
 
 Target functions: "all" (control), then "without_<class>": trained on every class but
 that one and evaluated on all classes, so the removed class's drop can be measured.
-`classes` restricts the whole task to a subset (E6 fits masks on 2-class subsets).
-Labels keep their CIFAR-10 index and the output stays 10-way whatever the subset, so one
+`classes` restricts the whole task to a subset (E6 fits masks on 2-class subsets);
+`class_pair` draws that subset from the seed: the paper's 10 random ordered class pairs
+per seed are `class_pair` 0-9, each seed its own (`seeded_class_pairs`). Labels keep their CIFAR-10 index and the output stays 10-way whatever the subset, so one
 base model serves every subset; normalisation is always that of the full training part.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from workloads.data.base import Examples, ModelCall, StepResult, TaskConfig, check_target
 from workloads.data.image_files import load_cifar10, pixel_statistics
@@ -56,6 +58,13 @@ class Cifar10Config(TaskConfig):
     classes: list[str] | None = Field(
         None, description="restrict the task to these classes (E6: 2-class subsets); null = all"
     )
+    class_pair: int | None = Field(
+        None,
+        ge=0,
+        lt=len(CLASS_NAMES) * (len(CLASS_NAMES) - 1),
+        description="E6: restrict the task to the class_pair-th ordered pair of classes in "
+        "the seed's random order (`classes` is set from the mask seed at planning)",
+    )
 
     @field_validator("classes")
     @classmethod
@@ -69,6 +78,19 @@ class Cifar10Config(TaskConfig):
             raise ValueError(f"classes must be distinct and non-empty, got {value}")
         return value
 
+    @model_validator(mode="after")
+    def _one_way_to_choose_classes(self) -> Cifar10Config:
+        if self.classes is not None and self.class_pair is not None:
+            raise ValueError("set classes or class_pair, not both")
+        return self
+
+    def for_seed(self, seed: int) -> Cifar10Config:
+        """With `class_pair`: the config restricted to that pair of the seed's order."""
+        if self.class_pair is None:
+            return self
+        pair = seeded_class_pairs(seed)[self.class_pair]
+        return self.model_copy(update={"classes": list(pair), "class_pair": None})
+
     def task_classes(self) -> tuple[str, ...]:
         return tuple(self.classes) if self.classes is not None else CLASS_NAMES
 
@@ -77,6 +99,15 @@ class Cifar10Config(TaskConfig):
 
     def build(self) -> Cifar10Task:
         return Cifar10Task(self)
+
+
+def seeded_class_pairs(seed: int) -> list[tuple[str, str]]:
+    """All 90 ordered pairs of distinct classes in an order only `seed` decides (a hash, so
+    that no Python or torch version changes a sweep's pairs); E6 takes the first 10."""
+    pairs = [(a, b) for a in CLASS_NAMES for b in CLASS_NAMES if a != b]
+    return sorted(
+        pairs, key=lambda pair: hashlib.sha256(f"{seed}/{pair[0]}/{pair[1]}".encode()).digest()
+    )
 
 
 def channel_statistics(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
