@@ -21,6 +21,7 @@ from workloads.data.base import (
     one_batch,
     sample_batch,
     slice_batch,
+    task_generators,
     to_device,
 )
 from workloads.mask_kernels import AUTO_MIN_STEPS, FusedKernels, kernels_for
@@ -238,7 +239,12 @@ def fit_mask(
     kernels = kernels_for(config.fused_kernels, config.steps)
     optimizer = logit_optimizer(list(logits.values()), config.learning_rate)
     outcome = FitOutcome(logits=logits)
-    generators = {"data": generator, "mask": mask_generator, "global": GlobalGenerator()}
+    generators = {
+        "data": generator,
+        "mask": mask_generator,
+        "global": GlobalGenerator(),
+        **task_generators(task),
+    }
     first_step = 1
     if resume_from is not None:
         restore(resume_from, loop_tensors(logits, frozen), optimizer, generators)

@@ -9,7 +9,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from workloads.data.base import Task, model_device, sample_batch, to_device
+from workloads.data.base import Task, model_device, sample_batch, task_generators, to_device
 from workloads.masking import call_with
 from workloads.resume import (
     Checkpointer,
@@ -86,7 +86,7 @@ def train_model(
     returns the metric history.
 
     `resume_from` continues from a `checkpointer` snapshot (weights, optimizer, step, data
-    order and dropout generators) as if training had never stopped.
+    order, dropout and the task's own generators) as if training had never stopped.
     """
     generator = torch.Generator().manual_seed(seed)
     device = model_device(model)
@@ -97,7 +97,7 @@ def train_model(
     )
     call = call_with(model, dict(model.named_parameters()))
     history: list[dict[str, float]] = []
-    generators = {"data": generator, "global": GlobalGenerator()}
+    generators = {"data": generator, "global": GlobalGenerator(), **task_generators(task)}
     weights = model.state_dict(keep_vars=True)
     first_step = 1
     if resume_from is not None:

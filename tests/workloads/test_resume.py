@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from workloads.data.addmul import AddMulConfig
+from workloads.data.scan import ScanConfig
 from workloads.fit import MaskFitConfig, fit_mask
 from workloads.models.fnn import FeedforwardConfig
+from workloads.models.seq2seq_lstm import Seq2SeqLSTMConfig
 from workloads.resume import Checkpointer, LoopInterrupted, NonFiniteLoss
 from workloads.train import TrainingConfig, train_model
 
@@ -99,3 +101,29 @@ def test_diverging_training_raises_a_clear_error():
     )
     with pytest.raises(NonFiniteLoss, match="lower learning_rate"):
         train_model(_model(task), task, config, seed=0)
+
+
+def test_resumed_scan_mask_fit_keeps_the_teacher_forcing_coins():
+    # a resumed job builds its task afresh: the coin generator must come from the checkpoint
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny net: more threads only wait on each other
+    try:
+        config = MaskFitConfig(
+            steps=6, batch_size=8, grad_clip=5.0, log_every=1, checkpoint_every=3
+        )
+
+        def fit(**resume):
+            task = ScanConfig().build()  # teacher forcing p = 0.5
+            torch.manual_seed(0)
+            model = Seq2SeqLSTMConfig(hidden_size=8, layers=1, embedding_size=4).build(task)
+            return fit_mask(model, task, "simple", config, seed=2, **resume)
+
+        whole = fit()
+        saved: list = []
+        with pytest.raises(LoopInterrupted):
+            fit(checkpointer=_interrupt_after(3, 3, saved))
+        resumed = fit(resume_from=saved[-1])
+        assert all(torch.equal(whole.logits[n], resumed.logits[n]) for n in whole.logits)
+        assert resumed.history == whole.history
+    finally:
+        torch.set_num_threads(threads)

@@ -97,6 +97,13 @@ def check_target(task: Task, target: str) -> None:
         )
 
 
+def task_generators(task: Task) -> dict[str, torch.Generator]:
+    """The task's own random generators (teacher forcing, augmentation), by name, for a
+    loop's checkpoint: a resumed loop restores them with its own, so it draws what an
+    uninterrupted one draws. Tasks without any offer no `generators`."""
+    return {f"task.{name}": g for name, g in getattr(task, "generators", {}).items()}
+
+
 def one_batch(task: Task) -> AbstractContextManager[None]:
     """Scope of one training batch, however many slices (mask samples) or fits it is run
     as: a task with a per-batch random choice (teacher forcing) makes it once on entry and

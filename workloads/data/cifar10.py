@@ -171,6 +171,7 @@ class Cifar10Task:
         self._train = _where(train, torch.isin(train["label"], task_labels))
         self._evaluation = _where(evaluation, torch.isin(evaluation["label"], task_labels))
         self.augment_generator = torch.Generator().manual_seed(config.augment_seed)
+        self.generators = {"augment": self.augment_generator}
 
     def train_examples(self, target: str) -> Examples:
         check_target(self, target)

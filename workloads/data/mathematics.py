@@ -188,6 +188,7 @@ class MathematicsTask:
         self._teacher_forcing = seq2seq.TeacherForcing(
             config.teacher_forcing_probability, config.teacher_forcing_seed
         )
+        self.generators = {"teacher_forcing": self._teacher_forcing.generator}
 
     def train_examples(self, target: str) -> Examples:
         check_target(self, target)
