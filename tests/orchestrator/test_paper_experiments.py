@@ -152,7 +152,7 @@ def test_scan_baseline_on_a_split_and_split_masks_with_mask_rows(settings):
     # 5 splits x (base + 2 masks x (mask, inverted, I/O-kept inverse, 3 random draws x 2))
     assert len(masked) == 5 * (1 + 2 * 9)
     rows = tables["mask_rows"]
-    assert len(rows) == 2 * 9  # masks x output rows (PAD, SOS, EOS and 6 actions)
+    assert len(rows) == 2 * 7  # masks x target rows (EOS and 6 actions; never PAD or SOS)
     assert set(rows["layer"]) == {"output.weight"} and (rows["total"] == 12).all()
     assert "I_JUMP" in set(rows["token"])
     control = rows[rows["mask_target"] == "simple"]
