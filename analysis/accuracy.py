@@ -37,7 +37,7 @@ def accuracy_over_seeds(evaluations: pd.DataFrame) -> pd.DataFrame:
 
 
 def accuracy_table(summary: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:
-    """Rows: condition; columns: evaluated function; cells: accuracy % mean ± std [95% interval]."""
+    """Rows: condition; columns: evaluated function; cells: accuracy % mean ± std [95% t-interval]."""
     part = summary[(summary["experiment"] == experiment) & (summary["setting"] == setting)].copy()
     part["cell"] = [
         format_mean_std(m, s, 100, 1, low, high)

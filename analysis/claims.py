@@ -1,7 +1,7 @@
 """Verdicts on the paper's claims (PAPER.md section 6) for add/mul: C1-C4 and C14, and the
 entry point `check_claims` for every claim of every experiment in a sweep.
 
-How a verdict is reached (bootstrap intervals over seeds) is `analysis/verdicts.py`; the
+How a verdict is reached (t-intervals over seeds) is `analysis/verdicts.py`; the
 claims of the other experiments, and C15 and C17 which span several, are
 `analysis/claims_experiments.py`, found in the tables by `analysis/claims_scope.py`.
 Chance is 1% (a 2-digit answer).

@@ -44,7 +44,7 @@ def layer_sharing(overlaps: pd.DataFrame) -> pd.DataFrame:
 
 
 def sharing_over_seeds(overlaps: pd.DataFrame, function_a: str, function_b: str) -> pd.DataFrame:
-    """Mean, std, 95% interval and seed count of every sharing statistic per layer."""
+    """Mean, std, 95% t-interval and seed count of every sharing statistic per layer."""
     pair = overlaps[(overlaps["function_a"] == function_a) & (overlaps["function_b"] == function_b)]
     if pair.empty:
         pair = overlaps[

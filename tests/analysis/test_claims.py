@@ -118,8 +118,8 @@ def test_c1_holds_when_each_mask_solves_only_its_op():
     verdict = claim_c1(evaluations())
     assert verdict.verdict == "holds", verdict.reason
     assert verdict.seeds == 3
-    assert "add mask on add: 97.4%" in verdict.numbers
-    assert "over 3 seeds" in verdict.numbers
+    assert "add mask on add: 97.4 ± 0.2%" in verdict.numbers
+    assert "[95% t-interval over 3 seeds]" in verdict.numbers
 
 
 def test_c1_does_not_hold_when_add_mask_solves_mul():
@@ -172,9 +172,9 @@ def test_c2_not_run_without_inverted_masks():
 def test_c3_holds_when_overlap_sits_at_input_and_output():
     verdict = claim_c3(overlaps(input_both=400, hidden_both=50, output_both=350))
     assert verdict.verdict == "holds", verdict.reason
-    # input IoU per seed: 401 / 599, 402 / 598, 403 / 597; with 3 seeds the interval
-    # ends are the extremes (all three resampled from one seed has chance 1/27 > 2.5%).
-    assert "input layer IoU: 0.672 [0.669, 0.675]" in verdict.numbers
+    # input IoU per seed: 401 / 599, 402 / 598, 403 / 597: mean 0.6722, std 0.0028;
+    # t(2) = 4.303 gives a half width of 4.303 * 0.0028 / sqrt(3) = 0.0070.
+    assert "input layer IoU: 0.672 ± 0.003 [0.665, 0.679]" in verdict.numbers
 
 
 def test_c3_does_not_hold_when_hidden_layers_share_more_than_output():
@@ -281,7 +281,8 @@ def test_c15_not_run_without_masses():
 def test_c17_holds_for_accurate_base_model():
     verdict = claim_c17(evaluations())
     assert verdict.verdict == "holds"
-    assert "base on mul: 98.9% [98.7, 99.1]" in verdict.numbers
+    # 98.7, 98.9, 99.1 %: std 0.2, half width 4.303 * 0.2 / sqrt(3) = 0.5
+    assert "base on mul: 98.9 ± 0.2% [98.4, 99.4]" in verdict.numbers
 
 
 def test_c17_does_not_hold_for_base_model_near_chance():

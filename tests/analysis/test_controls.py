@@ -38,7 +38,8 @@ def test_module_is_specific_when_not_f_hurts_f_more_than_random_removal():
     row = result[(result["mask"] == "add") & (result["other"] == "mul")].iloc[0]
     assert row["verdict"] == "specific"
     assert row["not-f on f %"] == round(100 * (0.05 + 0.10 + 0.07) / 3, 1)
-    assert row["extra damage to f (pts)"].startswith("+80.3")  # mean of 85, 75, 81 points
+    # mean of 85, 75, 81 points, std 5.03, t(2) half width 4.303 * 5.03 / sqrt(3) = 12.5
+    assert row["extra damage to f (pts)"] == "+80.3 ± 5.0 [+67.8, +92.8]"
 
 
 def test_module_is_not_specific_when_random_removal_hurts_as_much():
@@ -49,6 +50,17 @@ def test_module_is_not_specific_when_random_removal_hurts_as_much():
     )
     row = specificity(frame, ["add", "mul"]).iloc[0]
     assert row["verdict"] == "not specific"
+
+
+def test_both_removals_at_chance_cannot_tell_rather_than_not_specific():
+    # not-add and random-add both leave add at about 1% (chance for a 2-digit answer).
+    frame = pd.DataFrame(
+        evaluation_rows(1, 0.010, 0.008, 0.90, 0.95)
+        + evaluation_rows(2, 0.012, 0.009, 0.91, 0.96)
+        + evaluation_rows(3, 0.011, 0.007, 0.92, 0.97)
+    )
+    row = specificity(frame, ["add", "mul"]).iloc[0]
+    assert row["verdict"] == "cannot tell (both at chance)"
 
 
 def test_random_draws_are_averaged_within_a_seed():
