@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument(
         "--claims", action="store_true", help="print the paper's claims with verdicts"
     )
+    results.add_argument(
+        "--wide",
+        action="store_true",
+        help="with --claims: every column (full statement, setting, numbers, reason)",
+    )
     results.set_defaults(handler=cmd_results)
 
     check = commands.add_parser(
@@ -209,21 +214,33 @@ def cmd_cancel(args: argparse.Namespace, settings: Settings, console: Console) -
 
 def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from analysis.claims import check_claims
+    from analysis.headline import headline
     from analysis.schema import TABLES
     from orchestrator.analyze import load_tables
-    from orchestrator.query import filter_rows, render
+    from orchestrator.query import (
+        CLAIM_COLUMNS,
+        claims_details,
+        claims_table,
+        filter_rows,
+        render,
+    )
 
     if args.table not in TABLES:
         raise UserError(f"--table {args.table!r}: unknown table; tables: {', '.join(TABLES)}")
     tables = load_tables(settings, args.sweep)
     if tables["runs"].empty:
         raise UserError(f"sweep {args.sweep!r} has no results under {settings.artifact_root}")
+    verdicts = check_claims(tables) if args.claims else []
     if args.claims:
-        frame = pd.DataFrame([v.model_dump() for v in check_claims(tables)])
-        frame = frame[["claim", "experiment", "setting", "verdict", "numbers", "seeds", "reason"]]
+        frame = pd.DataFrame([v.model_dump() for v in verdicts])
+        frame = frame[[*CLAIM_COLUMNS]]
     else:
         frame = tables[args.table]
     frame = filter_rows(frame, args.where)
+    if args.claims and args.format == "table" and not args.columns:
+        print(claims_details(frame) if args.wide else claims_table(frame))
+        print(headline([verdicts[i] for i in frame.index]))
+        return 0
     if args.columns:
         wanted = [c.strip() for c in args.columns.split(",")]
         missing = [c for c in wanted if c not in frame.columns]
@@ -257,6 +274,7 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from analysis.headline import headline
     from analysis.sections import setting_label
     from orchestrator.analyze import analyze
 
@@ -274,6 +292,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
             verdict.reason,
         )
     console.print(claims)
+    console.print(headline(verdicts))
     console.print(f"Report: {report} (and report.html)")
     console.print(
         f"MLflow: {redacted(settings.mlflow_tracking_uri)}  (mlflow ui --backend-store-uri {redacted(settings.mlflow_tracking_uri)})"

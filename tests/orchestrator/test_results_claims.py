@@ -1,0 +1,102 @@
+"""`orchestrator results SWEEP --claims` on tiny Parquet tables: a 100-column table with
+short statements and a per-claim headline; full statements and numbers on request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import BaseModel
+
+from analysis.verdicts import SHORT_STATEMENTS, STATEMENTS
+from orchestrator.cli import main
+from orchestrator.results import write_rows
+from orchestrator.settings import load_settings
+from orchestrator.store import open_store
+
+SWEEP = "claims"
+SEEDS = (1, 2, 3)
+# Long enough that the experiment column has to give way to fit 100 columns.
+EXPERIMENT = "addmul_feedforward_network_with_a_rather_long_experiment_name_for_the_test"
+ACCURACY = {
+    ("none", None, "add"): 0.99,
+    ("none", None, "mul"): 0.98,
+    ("mask", "add", "add"): 0.97,
+    ("mask", "add", "mul"): 0.02,
+    ("mask", "mul", "mul"): 0.96,
+    ("mask", "mul", "add"): 0.03,
+    ("inverted", "add", "add"): 0.05,
+    ("inverted", "add", "mul"): 0.90,
+    ("inverted", "mul", "mul"): 0.04,
+    ("inverted", "mul", "add"): 0.92,
+}
+
+
+def as_rows(table: str, records: list[dict]) -> list[BaseModel]:
+    from analysis.schema import TABLES
+
+    model = TABLES[table]
+    extra = {"job_id": "job"} if "job_id" in model.model_fields else {}
+    return [model.model_validate({**extra, **record}) for record in records]
+
+
+@pytest.fixture
+def sweep(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_WORKSPACE", str(tmp_path / "ws"))
+    store = open_store(load_settings().artifact_root)
+    common = {"sweep": SWEEP, "experiment": EXPERIMENT, "setting": "{}"}
+    runs = [
+        {**common, "job_id": f"train{seed}", "kind": "train", "seed": seed, "status": "done"}
+        for seed in SEEDS
+    ]
+    write_rows(
+        store, SWEEP, "runs", "part", as_rows("runs", [{**r, "config_json": "{}"} for r in runs])
+    )
+    evaluations = [
+        {
+            **common,
+            "seed": seed,
+            "train_job_id": f"train{seed}",
+            "mask_job_id": None if target is None else f"fit-{target}-{seed}",
+            "mask_target": target,
+            "mask_variant": variant,
+            "evaluated_function": function,
+            "accuracy": accuracy + 0.002 * seed,
+            "loss": 0.0,
+            "samples": 100,
+        }
+        for seed in SEEDS
+        for (variant, target, function), accuracy in ACCURACY.items()
+    ]
+    write_rows(store, SWEEP, "evaluations", "part", as_rows("evaluations", evaluations))
+
+
+def test_claims_fit_100_columns_with_short_statements_and_a_headline(sweep, capsys):
+    assert main(["results", SWEEP, "--claims"]) == 0
+    lines = capsys.readouterr().out.rstrip("\n").split("\n")
+    assert max(len(line) for line in lines) <= 100
+    assert lines[0].split() == ["claim", "statement", "experiment", "verdict", "seeds"]
+    c1 = next(line for line in lines if line.startswith("C1 "))
+    assert SHORT_STATEMENTS["C1"][:20] in c1 and "holds" in c1 and c1.endswith("3")
+    assert "…" in c1  # the long experiment name gave way
+    # C1, C2, C17 hold; C3, C4 (no overlaps, no mask sizes), C14 and C15 are not run.
+    assert lines[-1] == "3 of 7 claims hold, 0 do not hold, 4 cannot be judged yet (4 not run)"
+
+
+def test_wide_claims_show_full_statements_and_numbers(sweep, capsys):
+    assert main(["results", SWEEP, "--claims", "--wide", "--where", "claim=C1"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    flat = " ".join(out.split())
+    assert STATEMENTS["C1"] in flat
+    assert "(mean ± std [95% t-interval over 3 seeds])" in flat
+    assert flat.endswith("1 of 1 claims hold, 0 do not hold")
+
+
+def test_claims_as_json_carry_every_column(sweep, capsys):
+    assert main(["results", SWEEP, "--claims", "--format", "json"]) == 0
+    rows = {row["claim"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["C1"]["short"] == SHORT_STATEMENTS["C1"]
+    assert rows["C1"]["statement"] == STATEMENTS["C1"]
+    assert rows["C1"]["verdict"] == "holds" and rows["C1"]["seeds"] == 3
+    assert "95% t-interval over 3 seeds" in rows["C1"]["numbers"]
