@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from analysis.intervals import MeanInterval, interval_label, mean_interval
 from analysis.sharing import layer_sharing
@@ -91,13 +91,18 @@ class ClaimVerdict(BaseModel):
 
     claim: str
     statement: str
-    short: str  # SHORT_STATEMENTS[claim]: what a terminal row has room for
+    short: str = ""  # SHORT_STATEMENTS[claim] unless given: what a terminal row has room for
     verdict: Verdict
     numbers: str  # means ± std, 95% t-intervals and seed count, human readable
     reason: str
     seeds: int
     experiment: str = ""
     setting: str = ""
+
+    @model_validator(mode="after")
+    def _short_statement(self) -> ClaimVerdict:
+        self.short = self.short or SHORT_STATEMENTS.get(self.claim, "")
+        return self
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,6 @@ def judge(
     result = ClaimVerdict(
         claim=claim,
         statement=STATEMENTS[claim],
-        short=SHORT_STATEMENTS[claim],
         verdict=verdict,
         numbers=f"{numbers} ({spread})",
         reason=reason,
@@ -219,7 +223,6 @@ def not_run(claim: str, reason: str) -> ClaimVerdict:
     return ClaimVerdict(
         claim=claim,
         statement=STATEMENTS[claim],
-        short=SHORT_STATEMENTS[claim],
         verdict="not run",
         numbers="",
         reason=reason,

@@ -12,7 +12,6 @@ def row(claim: str, verdict: str, experiment: str = "e", reason: str = "") -> Cl
     return ClaimVerdict(
         claim=claim,
         statement=STATEMENTS[claim],
-        short=SHORT_STATEMENTS[claim],
         verdict=verdict,
         numbers="",
         reason=reason or verdict,
