@@ -42,7 +42,7 @@ def write_report(
 ) -> list[Path]:
     """Write the report folder; `verdicts` default to `check_claims(tables)`."""
     writer = ReportWriter(out_dir)
-    runs = tables["runs"]
+    runs = tables["runs"].drop_duplicates("job_id")  # a shared job is listed per experiment
     done = int((runs["status"] == "done").sum()) if not runs.empty else 0
     failed = int((runs["status"] == "failed").sum()) if not runs.empty else 0
     writer.add(Heading(f"Report: {sweep}", 1), Paragraph(f"Jobs: {done} done, {failed} failed."))

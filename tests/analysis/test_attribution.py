@@ -1,0 +1,58 @@
+"""Rows of a job shared by several experiments count under each of them."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.attribution import attribute, roles
+
+
+def serves(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "sweep": "s",
+                "job_id": j,
+                "kind": "evaluate",
+                "experiment": e,
+                "setting": st,
+                "seed": 1,
+                "role": r,
+            }
+            for j, e, st, r in rows
+        ]
+    )
+
+
+def test_shared_job_rows_appear_under_every_experiment_and_setting():
+    evaluations = pd.DataFrame(
+        {
+            "job_id": ["shared", "shared", "own"],
+            "experiment": ["main", "main", "betas"],
+            "setting": ["{}", "{}", '{"beta":0.001}'],
+            "accuracy": [0.9, 0.8, 0.5],
+        }
+    )
+    plan = serves(
+        ("shared", "main", "{}", "addmul"),
+        ("shared", "betas", '{"beta":0.0001}', "beta_sweep"),
+        ("own", "betas", '{"beta":0.001}', "beta_sweep"),
+    )
+    out = attribute({"evaluations": evaluations, "job_experiments": plan})["evaluations"]
+    assert len(out) == 5
+    betas = out[out["experiment"] == "betas"]
+    assert sorted(betas["setting"]) == ['{"beta":0.0001}', '{"beta":0.0001}', '{"beta":0.001}']
+    assert sorted(out[out["experiment"] == "main"]["accuracy"]) == [0.8, 0.9]
+
+
+def test_rows_of_jobs_missing_from_the_plan_are_kept_as_written():
+    evaluations = pd.DataFrame({"job_id": ["old"], "experiment": ["main"], "setting": ["{}"]})
+    plan = serves(("other", "main", "{}", "addmul"), ("other", "x", "{}", None))
+    out = attribute({"evaluations": evaluations, "job_experiments": plan})["evaluations"]
+    assert out.to_dict("records") == evaluations.to_dict("records")
+
+
+def test_roles_come_from_the_plan_and_experiments_without_one_have_none():
+    plan = serves(("a", "main", "{}", "addmul"), ("b", "custom", "{}", None))
+    assert roles({"job_experiments": plan}) == {"main": "addmul"}
+    assert roles({}) == {}
