@@ -18,8 +18,10 @@ SERVES = "job_experiments"
 def attribute(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The tables with each row of a listed job once per (experiment, setting) it serves.
 
-    Rows of jobs missing from `job_experiments` (results older than it, or a table
-    without `job_id`) are kept as they are.
+    Rows of jobs that the latest plan does not list (an earlier submission under the same
+    sweep name, or an earlier code version, whose job ids differ) are left out, so old and
+    new results never mix; `stale_jobs` counts them, from the `runs` table, which keeps
+    them. Rows without a job id (written before the column existed) are kept as they are.
     """
     serves = tables.get(SERVES)
     if serves is None or serves.empty:
@@ -27,10 +29,14 @@ def attribute(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     served = serves[["job_id", "experiment", "setting"]].drop_duplicates()
     shared = served.groupby("job_id").size()
     shared = set(shared[shared > 1].index)
+    planned = set(served["job_id"])
     out = dict(tables)
     for name, frame in tables.items():
         if name == SERVES or "job_id" not in frame.columns or frame.empty:
             continue
+        if name != "runs":
+            known = frame["job_id"].isna() | (frame["job_id"] == "")
+            frame = out[name] = frame[known | frame["job_id"].isin(planned)]
         many = frame["job_id"].isin(shared)
         if not many.any():
             continue
@@ -50,3 +56,11 @@ def roles(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
         return {}
     named = serves.dropna(subset=["role"]).drop_duplicates("experiment")
     return dict(zip(named["experiment"], named["role"], strict=True))
+
+
+def stale_jobs(tables: dict[str, pd.DataFrame]) -> set[str]:
+    """Jobs with a `runs` row that the latest plan does not list (left out of the analysis)."""
+    serves, runs = tables.get(SERVES), tables.get("runs")
+    if serves is None or serves.empty or runs is None or runs.empty:
+        return set()
+    return set(runs["job_id"]) - set(serves["job_id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.attribution import attribute, roles
+from analysis.attribution import attribute, roles, stale_jobs
 
 
 def serves(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:
@@ -45,8 +45,8 @@ def test_shared_job_rows_appear_under_every_experiment_and_setting():
     assert sorted(out[out["experiment"] == "main"]["accuracy"]) == [0.8, 0.9]
 
 
-def test_rows_of_jobs_missing_from_the_plan_are_kept_as_written():
-    evaluations = pd.DataFrame({"job_id": ["old"], "experiment": ["main"], "setting": ["{}"]})
+def test_rows_written_before_the_job_id_column_are_kept_as_written():
+    evaluations = pd.DataFrame({"job_id": [None], "experiment": ["main"], "setting": ["{}"]})
     plan = serves(("other", "main", "{}", "addmul"), ("other", "x", "{}", None))
     out = attribute({"evaluations": evaluations, "job_experiments": plan})["evaluations"]
     assert out.to_dict("records") == evaluations.to_dict("records")
@@ -56,3 +56,18 @@ def test_roles_come_from_the_plan_and_experiments_without_one_have_none():
     plan = serves(("a", "main", "{}", "addmul"), ("b", "custom", "{}", None))
     assert roles({"job_experiments": plan}) == {"main": "addmul"}
     assert roles({}) == {}
+
+
+def test_rows_of_jobs_the_latest_plan_does_not_list_are_left_out_and_counted():
+    evaluations = pd.DataFrame(
+        {"job_id": ["new", "old", ""], "experiment": ["main"] * 3, "setting": ["{}"] * 3}
+    )
+    runs = pd.DataFrame({"job_id": ["new", "old"], "status": ["done", "done"]})
+    tables = {
+        "evaluations": evaluations,
+        "runs": runs,
+        "job_experiments": serves(("new", "main", "{}", "addmul")),
+    }
+    out = attribute(tables)
+    assert list(out["evaluations"]["job_id"]) == ["new", ""]
+    assert stale_jobs(out) == {"old"}
