@@ -8,7 +8,8 @@ when it lies above 0, does not hold when it lies below 0, unclear when it contai
 claim of several comparisons holds when all hold and does not hold when any does not.
 One seed gives a point estimate only, so its verdict is unclear and the reason says what
 the point says. Fewer finished seeds than planned give "incomplete (n of N seeds)", never
-a verdict. Missing rows give "not run" with the rows named.
+a verdict (`judge`'s planned_seeds; from the plan's tables, `analysis/completeness.py`).
+Missing rows give "not run" with the rows named.
 """
 
 from __future__ import annotations
@@ -83,7 +84,6 @@ SHORT_STATEMENTS = {
 }
 
 Verdict = Literal["holds", "does not hold", "unclear", "incomplete", "not run"]
-PlannedSeeds = dict[tuple[str, str], int]  # (experiment, setting) -> seeds the plan runs
 
 
 class ClaimVerdict(BaseModel):
@@ -161,11 +161,13 @@ def judge(
         reason = "95% t-interval contains 0 for: " + "; ".join(open_)
     else:
         reason = "95% t-interval above 0 for every comparison"
+    if planned_seeds is not None and seeds < planned_seeds:
+        verdict, reason = "incomplete", f"incomplete ({seeds} of {planned_seeds} seeds)"
     shown = [(q.name, mean_interval(q.values), q.unit) for q in quantities]
     shown += [(c.name, i, c.unit) for c, i in zip(comparisons, intervals, strict=True)]
     numbers = "; ".join(f"{name}: {_format(interval, unit)}" for name, interval, unit in shown)
     spread = "1 seed, spread unknown" if seeds == 1 else f"mean ± std [{interval_label(seeds)}]"
-    result = ClaimVerdict(
+    return ClaimVerdict(
         claim=claim,
         statement=STATEMENTS[claim],
         verdict=verdict,
@@ -173,50 +175,12 @@ def judge(
         reason=reason,
         seeds=seeds,
     )
-    return incomplete(result, planned_seeds)
 
 
 def directions(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Per interval: holds above 0, does not hold below 0, else unclear (vectorised, so a
     test can judge thousands of simulated sweeps the way `judge` does)."""
     return np.where(low > 0, "holds", np.where(high < 0, "does not hold", "unclear"))
-
-
-def incomplete(verdict: ClaimVerdict, planned_seeds: int | None) -> ClaimVerdict:
-    """The verdict withheld as "incomplete (n of N seeds)" while fewer seeds than planned
-    have every compared number; "not run" and verdicts without a plan pass unchanged."""
-    if planned_seeds is None or verdict.verdict == "not run" or verdict.seeds >= planned_seeds:
-        return verdict
-    return verdict.model_copy(
-        update={
-            "verdict": "incomplete",
-            "reason": f"incomplete ({verdict.seeds} of {planned_seeds} seeds)",
-        }
-    )
-
-
-def planned_seeds(job_experiments: pd.DataFrame) -> PlannedSeeds:
-    """Seeds the plan runs per (experiment, setting), from rows with experiment, setting
-    and seed (the `job_experiments` table: one row per job and experiment it serves)."""
-    if job_experiments.empty:
-        return {}
-    counts = job_experiments.groupby(["experiment", "setting"])["seed"].nunique()
-    return {key: int(count) for key, count in counts.items()}
-
-
-def seeds_planned_for(planned: PlannedSeeds, experiment: str, setting: str) -> int | None:
-    """The seeds planned for a verdict's experiment and setting. A verdict that pools
-    settings (C13, C14, C16: its setting is a group or a description) needs the most
-    seeds planned for any of the experiment's settings; None when the plan lacks it."""
-    if (experiment, setting) in planned:
-        return planned[experiment, setting]
-    pooled = [count for (e, _), count in planned.items() if e == experiment]
-    return max(pooled) if pooled else None
-
-
-def with_planned_seeds(verdicts: list[ClaimVerdict], planned: PlannedSeeds) -> list[ClaimVerdict]:
-    """Each verdict, withheld as incomplete where its experiment has not finished its seeds."""
-    return [incomplete(v, seeds_planned_for(planned, v.experiment, v.setting)) for v in verdicts]
 
 
 def not_run(claim: str, reason: str) -> ClaimVerdict:

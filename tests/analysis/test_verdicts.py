@@ -18,9 +18,6 @@ from analysis.verdicts import (
     Quantity,
     directions,
     judge,
-    planned_seeds,
-    seeds_planned_for,
-    with_planned_seeds,
 )
 
 SWEEPS = 20_000
@@ -93,28 +90,3 @@ def test_fewer_seeds_than_planned_is_incomplete_not_a_verdict():
     assert verdict.verdict == "incomplete"
     assert verdict.reason == "incomplete (2 of 3 seeds)"
     assert verdict.short and "5.050" in verdict.numbers
-
-
-def test_planned_seeds_come_from_the_job_experiments_table():
-    rows = pd.DataFrame(
-        [
-            {"job_id": f"{kind}{seed}", "kind": kind, "experiment": e, "setting": s, "seed": seed}
-            for kind in ("train", "fit")
-            for e, s, seeds in (("addmul", "{}", 3), ("beta", '{"b":1}', 2), ("beta", '{"b":2}', 4))
-            for seed in range(seeds)
-        ]
-    )
-    planned = planned_seeds(rows)
-    assert planned == {("addmul", "{}"): 3, ("beta", '{"b":1}'): 2, ("beta", '{"b":2}'): 4}
-    assert seeds_planned_for(planned, "beta", "{}") == 4  # a pooled claim needs every seed
-    assert seeds_planned_for(planned, "other", "{}") is None
-    done = judge("C4", [], [Comparison("m", margins([5.0, 5.1, 5.2]), "signed")])
-    found = with_planned_seeds(
-        [
-            done.model_copy(update={"experiment": "addmul", "setting": "{}"}),
-            done.model_copy(update={"experiment": "beta", "setting": '{"b":2}'}),
-        ],
-        planned,
-    )
-    assert [v.verdict for v in found] == ["holds", "incomplete"]
-    assert found[1].reason == "incomplete (3 of 4 seeds)"

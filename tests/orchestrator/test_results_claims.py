@@ -35,39 +35,49 @@ def as_rows(table: str, records: list[dict]) -> list[BaseModel]:
     from analysis.schema import TABLES
 
     model = TABLES[table]
-    extra = {"job_id": "job"} if "job_id" in model.model_fields else {}
-    return [model.model_validate({**extra, **record}) for record in records]
+    return [model.model_validate(record) for record in records]
+
+
+def write_sweep(finished: tuple[int, ...] = SEEDS) -> None:
+    """An `addmul` experiment planned with SEEDS; the evaluate jobs of `finished` are done."""
+    store = open_store(load_settings().artifact_root)
+    common = {"sweep": SWEEP, "experiment": EXPERIMENT, "setting": "{}"}
+    plan = [
+        {**common, "job_id": f"evaluate{seed}", "kind": "evaluate", "seed": seed, "role": "addmul"}
+        for seed in SEEDS
+    ]
+    write_rows(store, SWEEP, "job_experiments", "plan", as_rows("job_experiments", plan))
+    for seed in finished:
+        run = {**plan[seed - 1], "status": "done", "config_json": "{}"}
+        write_rows(store, SWEEP, "runs", f"evaluate{seed}", as_rows("runs", [run]))
+        evaluations = [
+            {
+                **common,
+                "seed": seed,
+                "train_job_id": f"train{seed}",
+                "mask_job_id": None if target is None else f"fit-{target}-{seed}",
+                "mask_target": target,
+                "mask_variant": variant,
+                "evaluated_function": function,
+                "accuracy": accuracy(variant, target, function) + 0.002 * seed,
+                "loss": 0.0,
+                "samples": 100,
+            }
+            for variant, target, function in CONDITIONS
+        ]
+        write_rows(
+            store, SWEEP, "evaluations", f"evaluate{seed}", as_rows("evaluations", evaluations)
+        )
 
 
 @pytest.fixture
-def sweep(tmp_path, monkeypatch):
+def workspace(tmp_path, monkeypatch):
     monkeypatch.setenv("ORCHESTRATOR_WORKSPACE", str(tmp_path / "ws"))
-    store = open_store(load_settings().artifact_root)
-    common = {"sweep": SWEEP, "experiment": EXPERIMENT, "setting": "{}"}
-    runs = [
-        {**common, "job_id": f"train{seed}", "kind": "train", "seed": seed, "status": "done"}
-        for seed in SEEDS
-    ]
-    write_rows(
-        store, SWEEP, "runs", "part", as_rows("runs", [{**r, "config_json": "{}"} for r in runs])
-    )
-    evaluations = [
-        {
-            **common,
-            "seed": seed,
-            "train_job_id": f"train{seed}",
-            "mask_job_id": None if target is None else f"fit-{target}-{seed}",
-            "mask_target": target,
-            "mask_variant": variant,
-            "evaluated_function": function,
-            "accuracy": accuracy(variant, target, function) + 0.002 * seed,
-            "loss": 0.0,
-            "samples": 100,
-        }
-        for seed in SEEDS
-        for variant, target, function in CONDITIONS
-    ]
-    write_rows(store, SWEEP, "evaluations", "part", as_rows("evaluations", evaluations))
+
+
+@pytest.fixture
+def sweep(workspace):
+    write_sweep()
 
 
 def test_claims_fit_100_columns_with_short_statements_and_a_headline(sweep, capsys):
@@ -78,8 +88,17 @@ def test_claims_fit_100_columns_with_short_statements_and_a_headline(sweep, caps
     c1 = next(line for line in lines if line.startswith("C1 "))
     assert SHORT_STATEMENTS["C1"][:20] in c1 and "holds" in c1 and c1.endswith("3")
     assert "…" in c1  # the long experiment name gave way
-    # C1, C2, C17 hold; C3, C4 (no overlaps, no mask sizes), C14 and C15 are not run.
-    assert lines[-1] == "3 of 7 claims hold, 0 do not hold, 4 cannot be judged yet (4 not run)"
+    # C1, C2, C17 hold; C3, C4 and C15 (no overlaps, mask sizes or keep probabilities) not run.
+    assert lines[-1] == "3 of 6 claims hold, 0 do not hold, 3 cannot be judged yet (3 not run)"
+
+
+def test_claims_of_an_unfinished_experiment_are_incomplete(workspace, capsys):
+    write_sweep(finished=(1, 2))
+    assert main(["results", SWEEP, "--claims"]) == 0
+    lines = capsys.readouterr().out.rstrip("\n").split("\n")
+    c1 = next(line for line in lines if line.startswith("C1 "))
+    assert "incomplete" in c1 and c1.endswith("2")
+    assert lines[-1].endswith("6 cannot be judged yet (6 incomplete)")
 
 
 def test_wide_claims_show_full_statements_and_numbers(sweep, capsys):
