@@ -40,6 +40,8 @@ def headline(verdicts: list[ClaimVerdict]) -> str:
     """E.g. "4 of 9 claims hold, 1 does not hold, 4 cannot be judged yet (2 incomplete,
     1 unclear, 1 not run)"."""
     outcomes = claim_outcomes(verdicts)
+    if not outcomes:
+        return "No claims judged: no experiment plays a role that a claim is scoped to"
     held = sum(o.outcome == "holds" for o in outcomes)
     failed = sum(o.outcome == "does not hold" for o in outcomes)
     waiting = {why: sum(o.why == why for o in outcomes) for why in WAITING}

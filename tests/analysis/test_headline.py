@@ -46,6 +46,10 @@ def test_headline_counts_each_claim_once_with_why_the_rest_cannot_be_judged():
     )
 
 
+def test_headline_without_claims_says_why():
+    assert headline([]).startswith("No claims judged")
+
+
 def test_a_claim_does_not_hold_when_any_row_does_not_and_says_where():
     outcomes = {o.claim: o for o in claim_outcomes(VERDICTS)}
     assert [o.claim for o in claim_outcomes(VERDICTS)][-1] == "C17"  # numeric claim order
