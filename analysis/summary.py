@@ -37,6 +37,11 @@ def format_mean_std(
 
 
 def spread_caption(seeds: pd.Series | list[int]) -> str:
-    """What a table's "mean ± std [low, high]" cells are: "mean ± std [95% t-interval over
-    3 seeds]"; the seed counts are the rows' (one seed: the mean alone)."""
-    return f"mean ± std [{interval_label(seeds)}]"
+    """What a table's "mean ± std [low, high]" cells are, e.g. "mean ± std [95% t-interval
+    over 3 seeds]", from the rows' seed counts; a row of one seed shows its value alone."""
+    counts = sorted({int(count) for count in seeds})
+    if counts == [1]:
+        return "1 seed: the value alone, no spread"
+    several = [count for count in counts if count > 1]
+    text = f"mean ± std [{interval_label(several)}]"
+    return text + ("; rows of 1 seed: the value alone" if 1 in counts else "")

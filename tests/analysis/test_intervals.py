@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from analysis.intervals import interval_label, mean_interval, t_quantile
+from analysis.summary import spread_caption
 
 
 def test_t_quantiles_match_the_printed_table():
@@ -57,3 +58,11 @@ def test_label_names_the_method_and_the_seed_counts():
     assert interval_label(3) == "95% t-interval over 3 seeds"
     assert interval_label([2, 3, 3]) == "95% t-interval over 2-3 seeds"
     assert interval_label([1]) == "95% t-interval over 1 seed"
+
+
+def test_table_captions_name_the_interval_and_rows_without_one():
+    assert spread_caption([3, 3]) == "mean ± std [95% t-interval over 3 seeds]"
+    assert spread_caption([1, 3]) == (
+        "mean ± std [95% t-interval over 3 seeds]; rows of 1 seed: the value alone"
+    )
+    assert spread_caption([1]) == "1 seed: the value alone, no spread"
