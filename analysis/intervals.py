@@ -19,6 +19,7 @@ import numpy as np
 from scipy.stats import t as student_t
 
 CONFIDENCE = 0.95
+SHARE = (0.0, 1.0)  # bounds of an accuracy, density or share of weights
 ArrayOrFloat = float | np.ndarray
 
 
@@ -53,11 +54,17 @@ def t_bounds(
     return mean - half_width, mean + half_width
 
 
-def mean_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> MeanInterval:
+def mean_interval(
+    values: Iterable[float],
+    confidence: float = CONFIDENCE,
+    bounds: tuple[float, float] | None = None,
+) -> MeanInterval:
     """Mean, std and t interval of `values`; NaNs are dropped first.
 
     No values gives NaN everywhere and n = 0; one value gives the point with std NaN;
-    identical values give the point itself (std 0).
+    identical values give the point itself (std 0). `bounds`: the range the quantity can
+    take (an accuracy: 0 to 1); the interval is cut to it, which keeps its coverage (the
+    true mean lies in the range) and spares the reader an accuracy of 101%.
     """
     sample = np.asarray(list(values), dtype=float)
     sample = sample[~np.isnan(sample)]
@@ -70,6 +77,8 @@ def mean_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> Me
         return MeanInterval(mean=mean, std=float("nan"), low=mean, high=mean, n=1)
     std = float(sample.std(ddof=1))
     low, high = t_bounds(mean, std, n, confidence)
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
     return MeanInterval(mean=mean, std=std, low=low, high=high, n=n)
 
 

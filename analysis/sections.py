@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ from analysis.controls import convergence, specificity
 from analysis.document import Block, Figure, Heading, Paragraph, Table
 from analysis.figures import accuracy_bars, keep_histogram, sharing_bars, short_layer
 from analysis.headline import claim_outcomes, headline
-from analysis.intervals import mean_interval
+from analysis.intervals import SHARE, mean_interval
 from analysis.planted import planted_layers, planted_verdicts
 from analysis.sharing import sharing_over_seeds, total_shared_percent
 from analysis.summary import format_mean_std, spread_caption
@@ -311,7 +312,7 @@ def sharing_section(
         )
         writer.add(
             Paragraph(
-                f"Total shared: {summarise(shared)} % of the {a} mask's weights "
+                f"Total shared: {summarise(shared, bounds=(0, 100))} % of the {a} mask's weights "
                 f"are also kept by the {b} mask ({spread_caption([shared.count()])})."
             )
         )
@@ -326,8 +327,8 @@ def sharing_section(
             [
                 {
                     "mask": target,
-                    "weights kept": summarise(g["kept"], digits=0),
-                    "density %": summarise(g["density"], scale=100),
+                    "weights kept": summarise(g["kept"], digits=0, bounds=(0, math.inf)),
+                    "density %": summarise(g["density"], scale=100, bounds=SHARE),
                     "seeds": len(g),
                 }
                 for target, g in totals.groupby("target_function", sort=False)
@@ -347,9 +348,14 @@ def _pair_rows(overlaps: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     return layer_sharing(overlaps[(overlaps["function_a"] == a) & (overlaps["function_b"] == b)])
 
 
-def summarise(values: pd.Series, scale: float = 1.0, digits: int = 1) -> str:
-    """mean ± std [95% t-interval] of per-seed values."""
-    interval = mean_interval(values.to_numpy())
+def summarise(
+    values: pd.Series,
+    scale: float = 1.0,
+    digits: int = 1,
+    bounds: tuple[float, float] | None = None,
+) -> str:
+    """mean ± std [95% t-interval, cut to `bounds`] of per-seed values."""
+    interval = mean_interval(values.to_numpy(), bounds=bounds)
     return format_mean_std(interval.mean, interval.std, scale, digits, interval.low, interval.high)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, model_validator
 
-from analysis.intervals import MeanInterval, interval_label, mean_interval
+from analysis.intervals import SHARE, MeanInterval, interval_label, mean_interval
 from analysis.sharing import layer_sharing
 
 CHANCE_TWO_DIGITS = 0.01  # a 2-digit answer (add/mul, each pair of double addition)
@@ -163,7 +163,10 @@ def judge(
         reason = "95% t-interval above 0 for every comparison"
     if planned_seeds is not None and seeds < planned_seeds:
         verdict, reason = "incomplete", f"incomplete ({seeds} of {planned_seeds} seeds)"
-    shown = [(q.name, mean_interval(q.values), q.unit) for q in quantities]
+    shown = [
+        (q.name, mean_interval(q.values, bounds=SHARE if q.unit == "percent" else None), q.unit)
+        for q in quantities
+    ]
     shown += [(c.name, i, c.unit) for c, i in zip(comparisons, intervals, strict=True)]
     numbers = "; ".join(f"{name}: {_format(interval, unit)}" for name, interval, unit in shown)
     spread = "1 seed, spread unknown" if seeds == 1 else f"mean ± std [{interval_label(seeds)}]"

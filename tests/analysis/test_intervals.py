@@ -66,3 +66,9 @@ def test_table_captions_name_the_interval_and_rows_without_one():
         "mean ± std [95% t-interval over 3 seeds]; rows of 1 seed: the value alone"
     )
     assert spread_caption([1]) == "1 seed: the value alone, no spread"
+
+
+def test_an_accuracy_interval_is_cut_to_the_range_an_accuracy_can_take():
+    interval = mean_interval([0.998, 0.994], bounds=(0.0, 1.0))
+    assert interval.high == 1.0 and interval.low == pytest.approx(0.996 - 0.0254, abs=1e-3)
+    assert mean_interval([0.998, 0.994]).high > 1.0
