@@ -51,10 +51,18 @@ def shared_proportion_figure(summary: pd.DataFrame, title: str, path: Path) -> P
     ax.set_xticks(
         range(len(layers)), [short_layer(name) for name in layers], rotation=30, ha="right"
     )
-    ax.set_ylabel("kept weights other masks also keep (%)")
+    ax.set_ylabel("shared proportion (%)")
     ax.set_ylim(0, 105)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, frameon=False, title="mask", title_fontsize=8)
+    ax.legend(
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.32),
+        ncol=min(len(masks), 5),
+        frameon=False,
+        title="mask",
+        title_fontsize=8,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -28,9 +28,7 @@ def shared_proportion_section(
     if summary.empty:
         return
     path = writer.folder / "figures" / f"{name}_shared_proportion.png"
-    shared_proportion_figure(
-        summary, f"{experiment}: share of each mask's weights other masks keep", path
-    )
+    shared_proportion_figure(summary, f"{experiment}: shared proportion per layer", path)
     shown = pd.DataFrame(
         {
             "mask": summary["target_function"],
