@@ -156,8 +156,10 @@ def mask_sharing_rows(
     task, masks: dict[str, Masks], fits: dict[str, str], keys: dict[str, Any]
 ) -> list[MaskSharingRow]:
     """Per non-control mask and tensor: kept, shared with the other non-control masks'
-    union, total; empty with fewer than two non-control masks."""
-    targets = {label: mask for label, mask in masks.items() if label != task.target_functions[0]}
+    union, total; empty with fewer than two non-control masks. Masks fitted per data-order
+    seed (labels `<target>-order<seed>`, E6) are repeats of one another, not other target
+    functions, and are left out."""
+    targets = {label: mask for label, mask in masks.items() if label in task.target_functions[1:]}
     if len(targets) < 2:
         return []
     return [
