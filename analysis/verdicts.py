@@ -58,7 +58,7 @@ STATEMENTS = {
     "C17": "The base model's accuracy is near 100% rather than chance.",
 }
 
-Verdict = Literal["holds", "does not hold", "unclear", "not run"]
+Verdict = Literal["holds", "does not hold", "unclear", "incomplete", "not run"]
 
 
 class ClaimVerdict(BaseModel):

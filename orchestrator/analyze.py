@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.attribution import attribute
 from analysis.claims import ClaimVerdict, check_claims
 from analysis.report import write_report
 from analysis.schema import TABLES
@@ -18,8 +19,10 @@ from orchestrator.tracking import Tracker
 
 
 def load_tables(settings: Settings, sweep: str) -> dict[str, pd.DataFrame]:
+    """Every table of the sweep; rows of a job that serves several experiments (a composed
+    sweep) appear under each of them (`analysis.attribution`)."""
     store = open_store(settings.artifact_root)
-    return {name: read_table(store, sweep, name).to_pandas() for name in TABLES}
+    return attribute({name: read_table(store, sweep, name).to_pandas() for name in TABLES})
 
 
 def report_folder(settings: Settings, sweep: str) -> Path:

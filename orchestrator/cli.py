@@ -121,14 +121,14 @@ def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> 
         print(json.dumps({"sweep": plan.sweep, "jobs": jobs, "estimate": cost.model_dump()}))
         return 0
     table = Table(title=f"{plan.sweep}: {len(plan.jobs)} jobs")
-    for column in ("id", "kind", "experiment", "varying", "depends on"):
+    for column in ("id", "kind", "experiments", "varying", "depends on"):
         table.add_column(column)
     for job in plan.jobs:
         row = job_summary(job, plan)
         table.add_row(
             row["id"],
             row["kind"],
-            row["experiment"],
+            served_label(row["serves"]),
             json.dumps(row["varying"]),
             " ".join(row["depends_on"]),
         )
@@ -148,8 +148,17 @@ def job_summary(job, plan: Plan) -> dict:
         "kind": job.kind,
         "experiment": job.experiment,
         "varying": varying,
+        "serves": job.served(),
         "depends_on": list(job.depends_on),
     }
+
+
+def served_label(serves: list[dict]) -> str:
+    """`addmul_ff, beta_sweep {"mask_fit.regularization_weight":0.0001}`: each experiment,
+    with its setting where it has one."""
+    return ", ".join(
+        s["experiment"] + (f" {s['setting']}" if s["setting"] != "{}" else "") for s in serves
+    )
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -184,10 +193,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings, console: Console) -
         print(json.dumps(status, indent=1))
         return 0
     table = Table(title=f"{args.sweep}" + (" (cancelled)" if status["cancelled"] else ""))
-    for column in ("id", "kind", "experiment", "state", "error"):
+    for column in ("id", "kind", "experiments", "state", "error"):
         table.add_column(column)
     for job in status["jobs"]:
-        table.add_row(job["id"], job["kind"], job["experiment"], job["state"], job["error"] or "")
+        table.add_row(
+            job["id"], job["kind"], served_label(job["serves"]), job["state"], job["error"] or ""
+        )
     console.print(table)
     console.print(", ".join(f"{status['counts'][state]} {state}" for state in STATES))
     return 0

@@ -26,7 +26,7 @@ def write_rows(
     store: ArtifactStore, sweep: str, table: str, part: str, rows: list[BaseModel]
 ) -> None:
     buffer = io.BytesIO()
-    pq.write_table(to_arrow(table, rows), buffer)
+    pq.write_table(to_arrow(table, rows, job_id=part), buffer)
     store.put_bytes(f"{table_prefix(sweep, table)}/{part}.parquet", buffer.getvalue())
 
 

@@ -22,7 +22,11 @@ STATES = ("done", "running", "failed", "pending", "cancelled")
 
 
 def sweep_status(settings: Settings, sweep: str) -> dict:
-    """{"sweep", "cancelled", "counts": {state: n}, "jobs": [{id, kind, experiment, state, error}]}."""
+    """{"sweep", "cancelled", "counts": {state: n}, "jobs": [{id, kind, experiment, serves, state, error}]}.
+
+    `serves` lists every experiment and setting the job serves (several in a composed sweep);
+    `experiment` is the first of them.
+    """
     store = open_store(settings.artifact_root)
     plan = load_plan(store, sweep)
     recorded = {row["job_id"]: row for row in read_table(store, sweep, "runs").to_pylist()}
@@ -43,6 +47,7 @@ def sweep_status(settings: Settings, sweep: str) -> dict:
                 "id": job.id,
                 "kind": job.kind,
                 "experiment": job.experiment,
+                "serves": job.served(),
                 "state": state,
                 "error": error,
             }

@@ -303,32 +303,37 @@ def addmul_tables(setting: str = "{}") -> dict[str, pd.DataFrame]:
     }
 
 
+ADDMUL_ROLE = {EXPERIMENT: "addmul"}
+
+
 def test_check_claims_runs_every_addmul_claim_per_setting():
-    verdicts = {v.claim: v for v in check_claims(addmul_tables())}
-    assert set(verdicts) == {"C1", "C2", "C3", "C4", "C14", "C15", "C17"}
+    verdicts = {v.claim: v for v in check_claims(addmul_tables(), ADDMUL_ROLE)}
+    assert set(verdicts) == {"C1", "C2", "C3", "C4", "C15", "C17"}
     for claim in ("C1", "C2", "C3", "C4", "C17"):
         assert verdicts[claim].verdict == "holds", (claim, verdicts[claim].reason)
         assert (verdicts[claim].experiment, verdicts[claim].setting) == (EXPERIMENT, "{}")
     assert verdicts["C15"].verdict == "not run"
-    assert verdicts["C14"].verdict == "not run"
-    assert BETA_KEY in verdicts["C14"].reason
 
 
 def test_check_claims_uses_keep_probability_masses_when_present():
     tables = {**addmul_tables(), KEEP_PROBABILITY_MASS_TABLE: masses(0.5, 0.4)}
-    verdicts = {v.claim: v for v in check_claims(tables)}
+    verdicts = {v.claim: v for v in check_claims(tables, ADDMUL_ROLE)}
     assert verdicts["C15"].verdict == "holds"
 
 
-def test_check_claims_not_run_without_addmul_experiment():
+def test_check_claims_judges_only_experiments_with_a_declared_role():
+    """Add/mul rows alone make no claim: the role comes from the sweep file, not the data."""
+    assert check_claims(addmul_tables(), roles={}) == []
+    assert check_claims(addmul_tables(), roles={EXPERIMENT: "size_sweep"}) == []
+
+
+def test_check_claims_not_run_for_a_declared_experiment_without_rows():
     frame = evaluations()
-    tables = {"evaluations": frame[~frame["evaluated_function"].isin(["add", "mul"])]}
-    tables["evaluations"] = tables["evaluations"][
-        ~tables["evaluations"]["mask_target"].isin(["add", "mul"])
-    ]
-    verdicts = check_claims(tables)
+    tables = {"evaluations": frame[frame["experiment"] != EXPERIMENT]}
+    verdicts = check_claims(tables, ADDMUL_ROLE)
     assert {v.verdict for v in verdicts} == {"not run"}
-    assert {v.claim for v in verdicts} == {"C1", "C2", "C3", "C4", "C14", "C15", "C17"}
+    assert {v.claim for v in verdicts} == {"C1", "C2", "C3", "C4", "C15", "C17"}
+    assert {v.experiment for v in verdicts} == {EXPERIMENT}
 
 
 def beta_tables(densities: dict[float, int]) -> dict[str, pd.DataFrame]:
@@ -353,9 +358,10 @@ def test_beta_sensitivity_reads_control_mask_per_beta():
 
 
 def test_check_claims_runs_c14_on_a_beta_grid():
-    c14 = [
-        v for v in check_claims(beta_tables({1e-5: 900, 1e-4: 600, 1e-3: 200})) if v.claim == "C14"
-    ]
+    tables = beta_tables({1e-5: 900, 1e-4: 600, 1e-3: 200})
+    verdicts = check_claims(tables, {EXPERIMENT: "beta_sweep"})
+    assert {v.claim for v in verdicts} == {"C14"}  # add/mul claims: not this role's scope
+    c14 = [v for v in verdicts if v.claim == "C14"]
     assert len(c14) == 1
     assert c14[0].verdict == "holds", c14[0].reason
     assert c14[0].setting == '{"model.hidden_sizes":[8,8]}'
@@ -370,7 +376,7 @@ def test_check_claims_reads_parquet_tables(tmp_path):
         pq.write_table(to_arrow(name, rows), tmp_path / f"{name}.parquet")
         tables[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
     tables[KEEP_PROBABILITY_MASS_TABLE] = pd.DataFrame()
-    verdicts = {v.claim: v.verdict for v in check_claims(tables)}
+    verdicts = {v.claim: v.verdict for v in check_claims(tables, ADDMUL_ROLE)}
     assert verdicts == {
         "C1": "holds",
         "C2": "holds",
@@ -378,5 +384,4 @@ def test_check_claims_reads_parquet_tables(tmp_path):
         "C4": "holds",
         "C15": "not run",
         "C17": "holds",
-        "C14": "not run",
     }

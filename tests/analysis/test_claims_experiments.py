@@ -494,26 +494,19 @@ def test_check_claims_matches_copyweight_by_task_and_model_config():
             ignore_index=True,
         ),
     }
-    verdicts = check_claims(tables)
+    roles = {"plain": "double_add", "reused": "double_add_copyweight", "small": "double_add"}
+    verdicts = check_claims(tables, roles)
     plain, reused, small_net = (by_claim(verdicts, name) for name in ("plain", "reused", "small"))
     assert set(plain) == {"C5", "C15", "C17"} and set(reused) == {"C6"}
     assert plain["C5"].verdict == "holds" and "copyweight IoU minus this IoU" in plain["C5"].numbers
     assert reused["C6"].verdict == "holds"
     assert "no copyweight control" in small_net["C5"].reason
     assert plain["C15"].verdict == "not run" and plain["C17"].verdict == "holds"
-    # the add/mul claims are still reported once as not run, as before
-    assert {v.claim for v in verdicts if v.experiment == ""} == {
-        "C1",
-        "C2",
-        "C3",
-        "C4",
-        "C14",
-        "C15",
-        "C17",
-    }
+    # claims of roles the sweep does not declare are not listed
+    assert all(v.experiment for v in verdicts)
 
 
-def test_check_claims_finds_scan_baselines_by_naming_convention_without_runs():
+def test_check_claims_finds_the_only_scan_baseline_experiment_without_runs():
     trained_on_jump = json.dumps({"training.target_function": "addprim_jump"})
     base = {("none", None, f): 0.01 if f == "addprim_jump" else 0.9 for f in ("simple", *SPLITS)}
     tables = {
@@ -525,14 +518,15 @@ def test_check_claims_finds_scan_baselines_by_naming_convention_without_runs():
             ignore_index=True,
         )
     }
-    scan = by_claim(check_claims(tables), "scan_lstm")
+    roles = {"scan_lstm": "scan", "scan_lstm_baselines": "scan_baseline"}
+    scan = by_claim(check_claims(tables, roles), "scan_lstm")
     assert {claim: v.verdict for claim, v in scan.items()} == {
         "C7": "holds",
         "C8": "not run",
         "C9": "holds",
         "C17": "holds",
     }
-    assert not by_claim(check_claims(tables), "scan_lstm_baselines")
+    assert not by_claim(check_claims(tables, roles), "scan_lstm_baselines")
 
 
 def test_check_claims_judges_math_cifar_stability_and_transfer():
@@ -548,7 +542,13 @@ def test_check_claims_judges_math_cifar_stability_and_transfer():
         "mask_overlaps": stability(400),
         "transfer_sharing": sharing,
     }
-    verdicts = check_claims(tables)
+    roles = {
+        "math_sort": "mathematics",
+        "cifar": "class_removal",
+        "stability": "mask_stability",
+        "transfer": "transfer",
+    }
+    verdicts = check_claims(tables, roles)
     assert by_claim(verdicts, "math_sort")["C10"].verdict == "holds"
     cifar = [(v.claim, v.setting, v.verdict) for v in verdicts if v.experiment == "cifar"]
     assert cifar == [
