@@ -33,6 +33,11 @@ from analysis.sections import (
     transfer_section,
     trend_section,
 )
+from analysis.sections_extra import (
+    half_mask_section,
+    op_confusion_section,
+    shared_proportion_section,
+)
 
 
 def write_report(
@@ -81,7 +86,12 @@ def write_report(
             if key != "runs"
         }
         sharing_section(writer, scope, experiment, name)
+        shared_proportion_section(
+            writer, scope.get("mask_sharing", pd.DataFrame()), experiment, name
+        )
         accuracy_section(writer, accuracy, experiment, setting, name)
+        op_confusion_section(writer, scope.get("op_confusion", pd.DataFrame()), name)
+        half_mask_section(writer, scope["evaluations"], name)
         targets = [
             t
             for t in group["mask_target"].dropna().unique()

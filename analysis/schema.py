@@ -190,6 +190,49 @@ class TransferSharingRow(BaseModel):
     kept: int
 
 
+class MaskSharingRow(BaseModel):
+    """`mask_sharing`: non-control mask A x masked tensor j -> kept = #M_A,j, shared =
+    #(M_A,j and the union of M_B,j over the other non-control masks B of the same base
+    model), weights in the tensor. Shared proportion (paper) = shared / kept; written when a
+    base model has two or more non-control masks."""
+
+    sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str
+    target_function: str
+    target_index: int  # position in the task's target functions (0 = control, never here)
+    layer: str
+    layer_index: int
+    kept: int
+    shared: int
+    total: int
+
+
+class OpConfusionRow(BaseModel):
+    """`op_confusion`: add/mul (E1): (base model or mask variant) x true op x answer match ->
+    share of that op's evaluation samples whose 2-digit answer is the sum, the product (each
+    counted on its own, so a sample where sum = product mod 100 can count in both) or
+    neither."""
+
+    sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str | None = None
+    mask_target: str | None = None  # None with mask_variant "none": the unmasked base model
+    mask_variant: str  # none | mask | inverted
+    true_op: str  # add | mul
+    answer_matches: str  # sum | product | neither
+    fraction: float
+    samples: int  # evaluation samples of the true op
+
+
 class JobExperimentRow(BaseModel):
     """`job_experiments`: job x experiment and grid point it serves, written at submit.
 
@@ -218,6 +261,8 @@ TABLES: dict[str, type[BaseModel]] = {
     "confusions": ConfusionRow,
     "mask_rows": MaskRowRow,
     "transfer_sharing": TransferSharingRow,
+    "mask_sharing": MaskSharingRow,
+    "op_confusion": OpConfusionRow,
     "job_experiments": JobExperimentRow,
 }
 

@@ -244,7 +244,7 @@ def transfer_section(writer: ReportWriter, rows: pd.DataFrame) -> None:
         shown = summary.assign(
             setting=[setting_label(s) for s in summary["setting"]],
             **{"sharing %": [summarise_row(r) for r in summary.itertuples()]},
-        )[["setting", "task_index", "layer", "sharing %", "seeds"]]
+        )[["setting", "task", "layer_number", "layer", "sharing %", "seeds"]]
         writer.table(
             summary,
             f"{slug(experiment)}_transfer_sharing",

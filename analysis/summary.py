@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.intervals import SHARE, interval_label, mean_interval
+from analysis.intervals import interval_label, mean_interval
 
 
 def over_seeds(
     frame: pd.DataFrame,
     keys: list[str],
     value: str,
-    bounds: tuple[float, float] | None = SHARE,
+    bounds: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """One row per key group: mean, sample std (n-1; NaN for one seed), the 95% t-interval
     of the mean over seeds (low, high; the mean itself for one seed), cut to `bounds` (the
-    values' range: a share by default), and the count."""
+    values' range, e.g. intervals.SHARE for an accuracy), and the count."""
     grouped = frame.groupby(keys, sort=False, dropna=False)[value]
     result = grouped.agg(mean="mean", std="std", seeds="count").reset_index()
     intervals = [mean_interval(values.to_numpy(), bounds=bounds) for _, values in grouped]

@@ -35,7 +35,13 @@ from orchestrator.checkpoints import resume_arguments
 from orchestrator.cluster import node_label
 from orchestrator.control import cancel_requested, stop_on_sigterm, stop_signal_received
 from orchestrator.errors import StoreError
-from orchestrator.extra_results import confusion_rows, mask_row_rows, variant_evaluation_rows
+from orchestrator.extra_results import (
+    confusion_rows,
+    mask_row_rows,
+    mask_sharing_rows,
+    op_confusion_rows,
+    variant_evaluation_rows,
+)
 from orchestrator.leases import claim
 from orchestrator.plan import Job, canonical
 from orchestrator.results import read_part, write_rows
@@ -260,6 +266,14 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
         store, job.sweep, "confusions", job.id, confusion_rows(model, task, masks, keys, batch_size)
     )
     write_rows(store, job.sweep, "mask_rows", job.id, mask_row_rows(task, masks, fits, keys))
+    write_rows(store, job.sweep, "mask_sharing", job.id, mask_sharing_rows(task, masks, fits, keys))
+    write_rows(
+        store,
+        job.sweep,
+        "op_confusion",
+        job.id,
+        op_confusion_rows(model, task, masks, fits, keys, batch_size),
+    )
     write_rows(store, job.sweep, "evaluations", job.id, rows)
     write_rows(store, job.sweep, "mask_overlaps", job.id, overlaps)
     metrics = {

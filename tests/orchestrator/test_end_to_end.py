@@ -23,7 +23,9 @@ def finished_sweep(tmp_path_factory, ray_cluster):
     settings = Settings(
         workspace=tmp_path_factory.mktemp("e2e") / "ws", include_dashboard=False
     ).resolved()
-    plan = plan_sweep(SweepSpec.model_validate(tiny_sweep_data("e2e")))
+    data = tiny_sweep_data("e2e")
+    data["experiments"][0]["evaluation"]["variants"] = ["half_mask"]  # E10
+    plan = plan_sweep(SweepSpec.model_validate(data))
     summary = submit(plan, settings, "ray")
     return settings, plan, summary
 
@@ -62,8 +64,8 @@ def test_tables_hold_every_evaluation_mask_layer_and_overlap(finished_sweep):
     evaluations = tables["evaluations"]
     # per seed: base x 3 functions + 3 masks x {mask, inverted} x 3 functions
     # per seed: base x 3 functions + 3 masks x 3 functions x (mask, inverted, io-kept inverse,
-    # 3 draws x (random, random io-kept))
-    assert len(evaluations) == 2 * (3 + 3 * 3 * (3 + 3 * 2))
+    # 3 draws x (random, random io-kept)) + 2 half masks of the control x 3 functions
+    assert len(evaluations) == 2 * (3 + 3 * 3 * (3 + 3 * 2) + 2 * 3)
     assert len(tables["fit_curves"]) == 2 * 3 * 3  # seeds x masks x logging points
     assert evaluations["accuracy"].between(0, 1).all()
     layers = tables["mask_layers"]
@@ -76,6 +78,24 @@ def test_tables_hold_every_evaluation_mask_layer_and_overlap(finished_sweep):
     overlaps = tables["mask_overlaps"]
     assert len(overlaps) == 2 * 3 * 3  # seeds x pairs x layers
     assert (overlaps["both"] <= overlaps[["kept_a", "kept_b"]].min(axis=1)).all()
+    sharing = tables["mask_sharing"]  # add and mul (not the control) x layers, per seed
+    assert len(sharing) == 2 * 2 * 3 and set(sharing["target_function"]) == {"add", "mul"}
+    pairs = overlaps[(overlaps["function_a"] == "add") & (overlaps["function_b"] == "mul")]
+    add = sharing[sharing["target_function"] == "add"]
+    # with one other mask, the union is that mask: shared = the pair's "both"
+    merged = add.merge(pairs, on=["seed", "layer"])
+    assert (merged["shared"] == merged["both"]).all() and (merged["kept"] == merged["kept_a"]).all()
+    confusion = tables["op_confusion"]
+    # per seed: (base + 3 masks x (mask, inverted)) x 2 true ops x (sum, product, neither)
+    assert len(confusion) == 2 * (1 + 3 * 2) * 2 * 3
+    assert set(confusion["answer_matches"]) == {"sum", "product", "neither"}
+    base = confusion[(confusion["mask_variant"] == "none") & (confusion["true_op"] == "add")]
+    base_accuracy = evaluations[
+        (evaluations["mask_variant"] == "none") & (evaluations["evaluated_function"] == "add")
+    ].set_index("seed")["accuracy"]
+    # on add samples, answering the sum is being right
+    sums = base[base["answer_matches"] == "sum"].set_index("seed")["fraction"]
+    assert sums.sort_index().to_numpy() == pytest.approx(base_accuracy.sort_index().to_numpy())
 
 
 def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
@@ -93,6 +113,9 @@ def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
     html = (report.parent / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(images)
     assert "random-add" in text and "IoU chance" in text and "The paper's claims" in text
+    assert "Shared proportion per layer" in text
+    assert "Op confusion: is the answer the sum, the product or neither?" in text
+    assert "Half-mask test: control mask on half of the layers" in text and "drop (pp)" in text
     tables = load_tables(settings, "e2e")
     overlaps = tables["mask_overlaps"]
     first = overlaps[
