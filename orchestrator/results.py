@@ -7,9 +7,9 @@ concatenates its parts.
 A table's folder holds its parts and nothing else, so any Parquet reader takes the folder
 as it is (`pandas.read_parquet(folder)`, `pyarrow.dataset.dataset(folder)`, DuckDB's
 `read_parquet('folder/*')`). Each part carries its own checksum in its footer's key-value
-metadata (`CHECKSUM_KEY`: the SHA-256 of every byte before the footer). Reading verifies it
-and the part's columns, so a corrupt, truncated or foreign part is named in one line
-instead of read as wrong or all-null rows.
+metadata (`CHECKSUM_KEY`: the SHA-256 of the file, hashed with `UNSET` in the checksum's
+place). Reading verifies it and the part's columns, so a corrupt, truncated or foreign
+part is named in one line instead of read as wrong or all-null rows.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from orchestrator.errors import StoreError
 from orchestrator.store import ArtifactStore, sha256
 
 CHECKSUM_KEY = b"orchestrator.sha256"
+UNSET = b"0" * 64  # the checksum's place while the file is hashed
 REWRITE = "delete it and submit the sweep again: its job runs again and rewrites it"
 
 
@@ -44,13 +45,15 @@ def write_rows(
 
 
 def part_bytes(table: pa.Table) -> bytes:
-    """`table` as a Parquet file whose footer holds the SHA-256 of the bytes before it."""
+    """`table` as a Parquet file whose footer holds the SHA-256 of the whole file (taken
+    with `UNSET` where the checksum goes)."""
     buffer = io.BytesIO()
     with pq.ParquetWriter(buffer, table.schema) as writer:
         writer.write_table(table)
-        # The row groups are written; only the footer is left, and it carries their checksum.
-        writer.add_key_value_metadata({CHECKSUM_KEY: sha256(buffer.getvalue())})
-    return buffer.getvalue()
+        writer.add_key_value_metadata({CHECKSUM_KEY: UNSET})
+    data = buffer.getvalue()
+    at = data.rindex(UNSET)  # in the footer, which ends the file
+    return data[:at] + sha256(data).encode() + data[at + len(UNSET) :]
 
 
 def read_table(store: ArtifactStore, sweep: str, table: str) -> pa.Table:
@@ -81,10 +84,10 @@ def read_part_file(store: ArtifactStore, key: str, table: str) -> pa.Table:
     data = store.get_bytes(key)
     try:
         checksum = (pq.read_metadata(pa.BufferReader(data)).metadata or {}).get(CHECKSUM_KEY)
-        if checksum is not None and checksum.decode() != sha256(data[: _footer_start(data)]):
+        if checksum is not None and not _matches(data, checksum):
             raise StoreError(f"{where}: checksum mismatch (corrupt Parquet part); {REWRITE}")
         part = pq.read_table(pa.BufferReader(data))
-    except pa.ArrowException as error:
+    except (pa.ArrowException, OSError, ValueError) as error:  # as a damaged footer may fail
         raise StoreError(f"{where}: unreadable Parquet part ({error}); {REWRITE}") from None
     part = conform(part, table, where, job_id=key.rsplit("/", 1)[-1].removesuffix(".parquet"))
     if checksum is None:
@@ -93,9 +96,9 @@ def read_part_file(store: ArtifactStore, key: str, table: str) -> pa.Table:
     return part
 
 
-def _footer_start(data: bytes) -> int:
-    """Where the footer begins: a Parquet file ends with <footer><its length: 4 bytes>PAR1."""
-    return len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+def _matches(data: bytes, checksum: bytes) -> bool:
+    at = data.rindex(checksum)
+    return sha256(data[:at] + UNSET + data[at + len(checksum) :]).encode() == checksum
 
 
 def conform(part: pa.Table, table: str, where: str, job_id: str) -> pa.Table:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+import pyarrow.dataset as ds
 import pytest
 import yaml
 from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
 
+from analysis.schema import TABLES
 from orchestrator.analyze import analyze, load_tables
 from orchestrator.cli import main
+from orchestrator.outputs import TABLES_WRITTEN, expected_outputs
 from orchestrator.plan import plan_sweep
 from orchestrator.spec import SweepSpec
 from orchestrator.submit import submit
@@ -129,6 +133,34 @@ def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
 
     sharing = pd.read_csv(next(csv))
     assert sharing.loc[sharing["layer"] == "0.weight", "iou_mean"].item() == pytest.approx(iou)
+
+
+def test_pandas_pyarrow_and_duckdb_read_every_table_folder_directly(finished_sweep):
+    settings, _, _ = finished_sweep
+    duckdb = pytest.importorskip("duckdb")  # in the `test` extra
+    tables = load_tables(settings, "e2e")
+    folders = list((settings.workspace / "artifacts" / "e2e" / "results").iterdir())
+    assert {folder.name for folder in folders} >= set(TABLES) - {"transfer_sharing"}
+    for folder in folders:
+        rows = len(tables[folder.name])
+        assert len(pd.read_parquet(folder)) == rows, folder.name
+        assert ds.dataset(folder).count_rows() == rows, folder.name
+        query = f"select count(*) from read_parquet('{folder}/*')"
+        assert duckdb.connect().execute(query).fetchone() == (rows,), folder.name
+
+
+def test_jobs_wrote_exactly_the_outputs_that_make_them_done(finished_sweep):
+    settings, plan, _ = finished_sweep
+    root = settings.workspace / "artifacts"
+    job_tables = {table for tables in TABLES_WRITTEN.values() for table in tables} | {"runs"}
+    written = {
+        path.relative_to(root).as_posix()
+        for pattern in [f"e2e/results/{table}/*" for table in job_tables]
+        + ["e2e/jobs/*/*.safetensors"]
+        for path in root.glob(pattern)
+    }
+    expected = {key for job in plan.jobs for key in expected_outputs("e2e", job.id, job.kind)}
+    assert written == expected | {f"e2e/results/runs/{job.id}.parquet" for job in plan.jobs}
 
 
 def test_resubmitting_skips_finished_jobs(finished_sweep):

@@ -84,6 +84,20 @@ def test_a_corrupt_part_is_named_with_what_to_do(store):
     assert "delete it and submit the sweep again" in message and "\n" not in message
 
 
+def test_every_damaged_byte_is_named_or_harmless(store):
+    part = runs_folder(store) / "a.parquet"
+    original, rows = part.read_bytes(), read_part(store, "sw", "runs", "a")
+    for position in range(0, len(original), 5):  # every fifth byte: data, footer and tail
+        data = bytearray(original)
+        data[position] ^= 0x01
+        part.write_bytes(bytes(data))
+        try:
+            # a flip in the checksum's key leaves the rows intact: read, and rewritten
+            assert read_part(store, "sw", "runs", "a") == rows, position
+        except StoreError as error:
+            assert str(part) in str(error), position
+
+
 def test_a_truncated_part_is_named(store):
     part = runs_folder(store) / "b.parquet"
     part.write_bytes(part.read_bytes()[:-20])
