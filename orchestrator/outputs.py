@@ -16,7 +16,14 @@ from orchestrator.store import ArtifactStore
 TABLES_WRITTEN: dict[str, tuple[str, ...]] = {
     "train": (),
     "fit": ("mask_layers", "fit_curves", "keep_probability_mass"),
-    "evaluate": ("confusions", "mask_rows", "evaluations", "mask_overlaps"),
+    "evaluate": (
+        "confusions",
+        "mask_rows",
+        "mask_sharing",
+        "op_confusion",
+        "evaluations",
+        "mask_overlaps",
+    ),
     "transfer": ("transfer_sharing",),
 }
 ARTIFACTS_WRITTEN: dict[str, tuple[str, ...]] = {

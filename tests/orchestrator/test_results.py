@@ -131,6 +131,16 @@ def test_a_missing_required_column_is_an_error_naming_it(store):
         read_table(store, "sw", "runs")
 
 
+def test_a_part_from_before_a_column_was_added_reads_it_as_its_default(store):
+    row = mask_layer_row()
+    older = to_arrow("mask_layers", [row]).drop(["job_id"])  # written before job_id existed
+    folder = store.path / "sw" / "results" / "mask_layers"
+    folder.mkdir(parents=True)
+    pq.write_table(older, folder / "fit1.parquet")
+    (read,) = read_part(store, "sw", "mask_layers", "fit1")
+    assert read == {**row.model_dump(), "job_id": "fit1"}
+
+
 def legacy_part(store: LocalStore, job_id: str, seed: int) -> tuple:
     """A part as written before checksums moved into the footer: a `.sha256` file beside it."""
     part = runs_folder(store) / f"{job_id}.parquet"
