@@ -10,6 +10,7 @@ reader of their folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -110,10 +111,16 @@ class LocalStore:
         folder = self.path / check_key(prefix)
         if not folder.is_dir():
             return []
+        files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+        for path in files:  # older versions' checksum files of parts deleted since
+            orphaned = path.name.endswith(SELF_CHECKED_SUFFIX + CHECKSUM_SUFFIX)
+            if orphaned and not path.with_suffix("").exists():
+                with contextlib.suppress(OSError):  # a read-only store still lists
+                    path.unlink()
         return sorted(
             str(p.relative_to(self.path).as_posix())
-            for p in folder.rglob("*")
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(CHECKSUM_SUFFIX)
+            for p in files
+            if not p.name.endswith(CHECKSUM_SUFFIX)
         )
 
     def uri(self, key: str) -> str:

@@ -152,10 +152,12 @@ def legacy_part(store: LocalStore, job_id: str, seed: int) -> tuple:
 
 def test_an_old_folder_with_checksum_files_is_verified_then_readable_by_every_tool(store):
     part, checksum = legacy_part(store, "old", 7)
+    gone, orphan = legacy_part(store, "gone", 9)
+    gone.unlink()  # deleted by hand, as older versions' errors said to
     with pytest.raises(pa.ArrowInvalid):
-        pd.read_parquet(runs_folder(store))  # the checksum file breaks other readers
+        pd.read_parquet(runs_folder(store))  # the checksum files break other readers
     assert sorted(read_table(store, "sw", "runs")["seed"].to_pylist()) == [1, 2, 7]
-    assert not checksum.exists()  # moved into the part's footer
+    assert not checksum.exists() and not orphan.exists()  # moved into the footer; dropped
     assert sorted(pd.read_parquet(runs_folder(store))["seed"]) == [1, 2, 7]
     data = bytearray(part.read_bytes())
     data[len(data) // 4] ^= 0x01
