@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import tiny_sweep_data
 from sweep_processes import write_sweep
@@ -36,6 +38,8 @@ def test_a_deleted_part_stops_analyze_until_submit_recomputes_it(finished, capsy
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and f"evaluate {evaluation.id} (evaluations)" in error
     assert "rows of 1 done job are missing" in error and "submit the sweep again" in error
+    assert main(["status", "lost", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["pending"] == 1
 
     assert "1 done, 0 failed, 4 skipped" in submit_again(sweep_file, capsys)
     assert part.is_file()
