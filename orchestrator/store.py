@@ -113,8 +113,8 @@ class LocalStore:
             return []
         files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
         for path in files:  # older versions' checksum files of parts deleted since
-            orphaned = path.name.endswith(SELF_CHECKED_SUFFIX + CHECKSUM_SUFFIX)
-            if orphaned and not path.with_suffix("").exists():
+            of_a_part = path.name.endswith(SELF_CHECKED_SUFFIX + CHECKSUM_SUFFIX)
+            if of_a_part and not path.with_suffix("").exists():
                 with contextlib.suppress(OSError):  # a read-only store still lists
                     path.unlink()
         return sorted(
