@@ -21,6 +21,7 @@ from workloads.masking import (
     masked_weights,
     reference_sample,
     sample_masks,
+    shared_counts,
 )
 from workloads.models.cnn import SimpleCnnConfig
 from workloads.models.fnn import FeedforwardConfig
@@ -222,3 +223,15 @@ def test_io_tensors_are_the_whole_first_and_last_masked_layers(
 def test_the_replaced_keep_probability_field_names_its_replacement():
     with pytest.raises(ValueError, match="initial_logit: 2.0"):
         MaskFitConfig.model_validate({"initial_keep_probability": 0.9})
+
+
+def test_shared_counts_count_a_weight_once_however_many_other_masks_keep_it():
+    def mask(*keep: int) -> dict[str, torch.Tensor]:
+        return {"w": torch.tensor(keep, dtype=torch.bool), "v": torch.ones(2, dtype=torch.bool)}
+
+    counts = shared_counts({"a": mask(1, 1, 0, 0), "b": mask(1, 0, 1, 0), "c": mask(1, 1, 0, 0)})
+    # a's weights 0 and 1: b keeps 0, c keeps 0 and 1 -> 2 shared (pairwise sums would say 3)
+    assert counts["a"]["w"] == (2, 2, 4)
+    assert counts["b"]["w"] == (2, 1, 4)  # only weight 0 is kept elsewhere
+    assert counts["c"]["w"] == (2, 2, 4)
+    assert counts["a"]["v"] == (2, 2, 2)
