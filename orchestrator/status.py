@@ -3,7 +3,8 @@
 The plan saved at submit time lists the jobs; the `runs` table says which are done or
 failed; live claims (and MLflow runs in RUNNING status that no claim contradicts) say which
 are running. The rest are
-pending, or cancelled after `orchestrator cancel`. Nothing here needs the driver alive.
+pending, or cancelled after `orchestrator cancel`. Nothing here needs the driver alive; a
+dead driver's submission run, left RUNNING, is marked KILLED on the way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from orchestrator.leases import claim_states
 from orchestrator.results import read_table
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
+from orchestrator.tracking import Tracker
 
 STATES = ("done", "running", "failed", "pending", "cancelled")
 
@@ -25,6 +27,7 @@ def sweep_status(settings: Settings, sweep: str) -> dict:
     """{"sweep", "cancelled", "counts": {state: n}, "jobs": [{id, kind, experiment, state, error}]}."""
     store = open_store(settings.artifact_root)
     plan = load_plan(store, sweep)
+    Tracker(settings.mlflow_tracking_uri).close_dead_submissions(store, sweep, settings.lease_ttl_s)
     recorded = {row["job_id"]: row for row in read_table(store, sweep, "runs").to_pylist()}
     live, claimed = claim_states(store, plan.jobs)
     # A RUNNING MLflow run whose claim has lapsed was left by a dead driver: not running.
