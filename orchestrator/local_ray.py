@@ -22,6 +22,7 @@ from orchestrator.settings import Settings
 
 # Ray resolves the node address to loopback when clusters are off (the Windows/macOS default).
 CLUSTERS_VARIABLE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+DEFAULT_DASHBOARD_PORT = 8265
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -36,13 +37,29 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def dashboard_port(settings: Settings) -> tuple[int | None, str | None]:
-    """The port to ask Ray for and a warning line: None lets Ray pick a free port itself."""
-    if port_is_free(settings.dashboard_host, settings.dashboard_port):
-        return settings.dashboard_port, None
-    return None, (
+def dashboard_port(settings: Settings) -> int | None:
+    """The port to ask Ray for; None lets Ray take the first free one from 8265 up.
+
+    Ray checks that port as its dashboard binds it, so two drivers starting at the same
+    moment never ask for the same one; a port set explicitly is asked for while it is free.
+    """
+    port = settings.dashboard_port
+    if port == DEFAULT_DASHBOARD_PORT or not port_is_free(settings.dashboard_host, port):
+        return None
+    return port
+
+
+def dashboard_warning(settings: Settings, url: str | None) -> str | None:
+    """A line for the user when the dashboard is not where the settings put it."""
+    if (
+        not settings.include_dashboard
+        or url == f"{settings.dashboard_host}:{settings.dashboard_port}"
+    ):
+        return None
+    where = f"it is at http://{url}" if url else "running without it"
+    return (
         f"warning: Ray dashboard port {settings.dashboard_port} is taken (another driver or "
-        "program); the dashboard uses another free port (ORCHESTRATOR_DASHBOARD_PORT sets it)"
+        f"program); {where} (ORCHESTRATOR_DASHBOARD_PORT sets the port)"
     )
 
 
@@ -78,20 +95,17 @@ def start_local_ray(settings: Settings) -> tuple[Any, list[str]]:
         "log_to_driver": False,
         "include_dashboard": settings.include_dashboard,
     }
-    warnings: list[str] = []
     if settings.include_dashboard:
-        port, warning = dashboard_port(settings)
-        options.update(dashboard_host=settings.dashboard_host, dashboard_port=port)
-        warnings += [warning] if warning else []
+        options.update(
+            dashboard_host=settings.dashboard_host, dashboard_port=dashboard_port(settings)
+        )
     with loopback_only():
         try:
-            return ray.init(**options), warnings
-        except ValueError as error:  # the port was taken between our look and Ray's bind
-            if "Failed to bind" not in str(error):
+            context = ray.init(**options)
+        except Exception as error:  # the port was taken between our look and Ray's bind
+            if not settings.include_dashboard or "dashboard" not in str(error).lower():
                 raise
             ray.shutdown()
-        warnings.append(
-            f"warning: no free port for the Ray dashboard near {settings.dashboard_port}; "
-            "running without it (ORCHESTRATOR_DASHBOARD_PORT sets another)"
-        )
-        return ray.init(**{**options, "include_dashboard": False}), warnings
+            context = ray.init(**{**options, "include_dashboard": False})
+    warning = dashboard_warning(settings, context.dashboard_url or None)
+    return context, [warning] if warning else []

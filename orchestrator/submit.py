@@ -164,7 +164,7 @@ def _run(
     """Start the executor, run the jobs with a progress bar, and count outcomes in `summary`."""
     executor = LocalExecutor() if executor_name == "local" else RayExecutor(settings)
     for warning in executor.warnings:
-        console.print(warning, markup=False)
+        console.print(warning, markup=False, soft_wrap=True)
     summary.dashboard_url = executor.dashboard_url
     if summary.dashboard_url:
         console.print(f"Ray dashboard: http://{summary.dashboard_url}")
