@@ -14,16 +14,14 @@ whose lease lapsed KILLED.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mlflow.exceptions import MlflowException
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestrator.control import save_plan, set_cancelled
+from orchestrator.control import on_sigterm, save_plan, set_cancelled
 from orchestrator.jobs import JobContext, JobOutcome
 from orchestrator.leases import hold_submission
 from orchestrator.plan import Job, Plan
@@ -72,24 +70,6 @@ def finished_outcomes(
     }
 
 
-@contextlib.contextmanager
-def exit_on_sigterm() -> Iterator[None]:
-    """SIGTERM ends the driver with SystemExit (exit code 143), so cleanup runs as for Ctrl-C.
-
-    A job running in this process (the local executor) installs its own handler meanwhile:
-    it checkpoints and then exits the same way.
-    """
-    try:
-        previous = signal.signal(signal.SIGTERM, lambda number, _: sys.exit(128 + number))
-    except ValueError:  # not the main thread: nothing to install
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def submit(
     plan: Plan,
     settings: Settings,
@@ -130,7 +110,7 @@ def submit(
         f"{failed_earlier} failed earlier (skipped; --retry-failed reruns them), {len(todo)} to run"
     )
     ttl = settings.lease_ttl_s
-    with hold_submission(store, plan.sweep, summary.parent_run_id, ttl), exit_on_sigterm():
+    with hold_submission(store, plan.sweep, summary.parent_run_id, ttl):
         try:
             _run(plan, settings, executor_name, console, todo, context, finished, summary)
         except (KeyboardInterrupt, SystemExit):
@@ -169,15 +149,20 @@ def _run(
     if summary.dashboard_url:
         console.print(f"Ray dashboard: http://{summary.dashboard_url}")
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("failed {task.fields[failed]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
+        # SIGTERM exits like Ctrl-C, so the submission run ends KILLED; a job running in this
+        # process (the local executor) handles it first: it checkpoints, then exits the same way
+        with (
+            on_sigterm(lambda number, _: sys.exit(128 + number)),
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("failed {task.fields[failed]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            ) as progress,
+        ):
             bar = progress.add_task("jobs done", total=len(todo), failed=0)
 
             def record(job: Job, outcome: JobOutcome) -> None:
