@@ -120,3 +120,33 @@ def test_two_submits_at_once_with_the_dashboard_on_both_finish(tmp_path):
         experiment = client.get_experiment_by_name("twodrivers")
         runs = client.search_runs([experiment.experiment_id], "tags.kind = 'submission'")
         assert [run.info.status for run in runs] == ["FINISHED"]
+
+
+RACED = """
+import sys
+import ray
+import orchestrator.local_ray as local_ray
+from orchestrator.settings import Settings
+
+# the race: the port was free when looked at, taken by the time Ray binds it
+local_ray.dashboard_port = lambda settings: settings.dashboard_port
+context, warnings = local_ray.start_local_ray(Settings(dashboard_port=int(sys.argv[1]), num_cpus=1))
+assert ray.get(ray.remote(lambda: 7).remote()) == 7
+print(context.dashboard_url, *warnings, sep="\\n")
+ray.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_a_dashboard_port_taken_as_ray_binds_it_means_no_dashboard_and_a_warning():
+    with held_port() as port:
+        result = subprocess.run(
+            [sys.executable, "-c", RACED, str(port)],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    url, warning = result.stdout.strip().splitlines()[-2:]
+    assert url == "None" and f"port {port} is taken" in warning and "running without it" in warning
