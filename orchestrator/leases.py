@@ -139,11 +139,15 @@ def submission_key(sweep: str, run_id: str) -> str:
 
 @contextlib.contextmanager
 def hold_submission(store: ArtifactStore, sweep: str, run_id: str, ttl_s: float) -> Iterator[None]:
-    """Keep the submission run `run_id` marked as driven by this live process."""
+    """Keep the submission run `run_id` marked as driven by this live process; the lease is
+    deleted after the block (the run has ended, or lacks a lease and so counts as dead)."""
     key = submission_key(sweep, run_id)
     store.put_bytes(key, _record(run_id, ttl_s))
-    with _renewed(store, key, run_id, ttl_s):
-        yield
+    try:
+        with _renewed(store, key, run_id, ttl_s):
+            yield
+    finally:
+        store.delete(key)
 
 
 def submission_alive(
