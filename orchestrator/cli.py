@@ -25,6 +25,7 @@ from orchestrator.spec import load_sweep
 
 EXIT_FAILED_JOBS = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    plan = plan_sweep(load_sweep(args.sweep_file))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings.allowed_factory_modules()))
     cost = estimate(plan, cpus=args.cpus, gpus=args.gpus)
     if args.format == "json":
         jobs = [job_summary(job, plan) for job in plan.jobs]
@@ -169,7 +173,7 @@ def served_label(serves: list[dict]) -> str:
 def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from orchestrator.submit import submit
 
-    plan = plan_sweep(load_sweep(args.sweep_file))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings.allowed_factory_modules()))
     summary = submit(plan, settings, args.executor, retry_failed=args.retry_failed)
     for outcome in summary.failed:
         console.print(f"failed {outcome.kind} {outcome.job_id}: {outcome.error}", markup=False)
@@ -270,7 +274,7 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
     from orchestrator.query import render
     from orchestrator.submit import submit
 
-    plan = plan_sweep(load_sweep(args.sweep_file))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings.allowed_factory_modules()))
     summary = submit(plan, settings, args.executor)
     if summary.failed:
         console.print(

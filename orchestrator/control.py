@@ -14,7 +14,8 @@ import contextlib
 import json
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from analysis.schema import JobExperimentRow
 from orchestrator.errors import StoreError, UserError
@@ -90,16 +91,21 @@ def stop_signal_received() -> bool:
     return _STOP["signal"]
 
 
-@contextlib.contextmanager
-def stop_on_sigterm() -> Iterator[None]:
+def stop_on_sigterm() -> contextlib.AbstractContextManager[None]:
     """While a job runs, SIGTERM asks its loop to checkpoint and stop (see `resume.py`).
 
     Outside the main thread a handler cannot be installed; the job then dies on SIGTERM
     as before and resumes from its last periodic checkpoint.
     """
     _STOP["signal"] = False
+    return on_sigterm(lambda *_: _STOP.update(signal=True))
+
+
+@contextlib.contextmanager
+def on_sigterm(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """While the block runs, SIGTERM calls `handler`; outside the main thread nothing changes."""
     try:
-        previous = signal.signal(signal.SIGTERM, lambda *_: _STOP.update(signal=True))
+        previous = signal.signal(signal.SIGTERM, handler)
     except ValueError:
         yield
         return

@@ -5,6 +5,10 @@ atomic create-if-absent: of two jobs racing for one generation exactly one wins.
 renews its expiry every third of the lease time; a holder that died stops renewing and its
 claim expires (at once when it ran on this host and its process is gone). An expired or
 released claim is taken over by creating the next generation, again atomically.
+
+A driver holds a lease of the same kind on its MLflow submission run
+(`<sweep>/drivers/<run_id>.json`), so a later driver or `status` can tell a dead driver's
+run, left RUNNING, from a live one (`submission_alive`).
 """
 
 from __future__ import annotations
@@ -106,17 +110,59 @@ def claim(
         if (key := try_claim(store, job, owner, ttl_s)) is not None:
             break
         time.sleep(POLL_S)
+    with _renewed(store, key, owner, ttl_s):
+        yield True
+
+
+@contextlib.contextmanager
+def _renewed(store: ArtifactStore, key: str, owner: str, ttl_s: float) -> Iterator[None]:
+    """Renew the lease at `key` every third of `ttl_s` while the block runs; release it after."""
     stop = threading.Event()
 
     def renew() -> None:
         while not stop.wait(ttl_s / 3):
             store.put_bytes(key, _record(owner, ttl_s))
 
-    heartbeat = threading.Thread(target=renew, name=f"lease-{job.id}", daemon=True)
+    heartbeat = threading.Thread(target=renew, name=f"lease-{key}", daemon=True)
     heartbeat.start()
     try:
-        yield True
+        yield
     finally:
         stop.set()
         heartbeat.join()
         store.put_bytes(key, _record(owner, ttl_s, released=True))
+
+
+def submission_key(sweep: str, run_id: str) -> str:
+    return f"{sweep}/drivers/{run_id}.json"
+
+
+@contextlib.contextmanager
+def hold_submission(store: ArtifactStore, sweep: str, run_id: str, ttl_s: float) -> Iterator[None]:
+    """Keep the submission run `run_id` marked as driven by this live process; the lease is
+    deleted after the block (the run has ended, or lacks a lease and so counts as dead)."""
+    key = submission_key(sweep, run_id)
+    store.put_bytes(key, _record(run_id, ttl_s))
+    try:
+        with _renewed(store, key, run_id, ttl_s):
+            yield
+    finally:
+        store.delete(key)
+
+
+def submission_alive(
+    store: ArtifactStore, sweep: str, run_id: str, started_at: float, ttl_s: float
+) -> bool:
+    """Whether the driver of a RUNNING submission run may still be running it.
+
+    A run with no lease is alive for `ttl_s` after it started (its driver writes the lease
+    just after creating the run); older, it was left by a driver that died before writing
+    one, or by a version that wrote none.
+    """
+    key = submission_key(sweep, run_id)
+    if not store.exists(key):
+        return time.time() - started_at < ttl_s
+    try:
+        return is_live(json.loads(store.get_bytes(key)))
+    except (StoreError, ValueError):
+        return True  # being rewritten right now: its holder renews it

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from orchestrator.cluster import check_fits, joining_runtime_env
 from orchestrator.fit_batches import execute_fit_batch, group_jobs
 from orchestrator.jobs import JobContext, JobOutcome, execute_job
+from orchestrator.local_ray import start_local_ray
 from orchestrator.plan import Job
-from orchestrator.settings import Settings, ray_job_runtime_env, worker_environment
+from orchestrator.settings import Settings, ray_job_runtime_env, write_worker_secrets
 
 OutcomeCallback = Callable[[Job, JobOutcome], None]
 
@@ -28,6 +29,7 @@ class LocalExecutor:
     """Runs jobs one after another in this process (like submitit's DebugExecutor)."""
 
     dashboard_url: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def run(
         self,
@@ -62,23 +64,18 @@ class RayExecutor:
         self.max_retries = max_retries
         self.started_here = False
         self.autoscaling = settings.autoscaling
+        self.warnings: list[str] = []
+        self.secrets_file = None
         if not ray.is_initialized():
             if settings.ray_address:
+                self.secrets_file = write_worker_secrets()
                 context = ray.init(
                     address=settings.ray_address,
                     log_to_driver=False,
-                    runtime_env=joining_runtime_env(ray_job_runtime_env()),
+                    runtime_env=joining_runtime_env(ray_job_runtime_env(), self.secrets_file),
                 )
             else:
-                context = ray.init(
-                    num_cpus=settings.num_cpus,
-                    num_gpus=settings.num_gpus,
-                    include_dashboard=settings.include_dashboard,
-                    dashboard_host=settings.dashboard_host,
-                    dashboard_port=settings.dashboard_port,
-                    log_to_driver=False,
-                    runtime_env={"env_vars": worker_environment()},
-                )
+                context, self.warnings = start_local_ray(settings)
                 self.started_here = True
             self.dashboard_url = context.dashboard_url or None
         else:
@@ -142,3 +139,5 @@ class RayExecutor:
     def close(self) -> None:
         if self.started_here:
             self.ray.shutdown()
+        if self.secrets_file is not None:
+            self.secrets_file.unlink(missing_ok=True)

@@ -33,6 +33,7 @@ from botocore.exceptions import ConnectionError as EndpointUnreachable
 from botocore.loaders import create_loader
 
 from orchestrator.errors import StoreError
+from orchestrator.settings import redacted
 from orchestrator.store import check_key, sha256
 
 T = TypeVar("T")
@@ -90,7 +91,7 @@ class S3Store:
             read_timeout=read_timeout_s,
         )
         self.client = _new_session().client("s3", config=config)
-        self.endpoint = self.client.meta.endpoint_url
+        self.endpoint = redacted(self.client.meta.endpoint_url)  # it may carry user:password@
 
     def _object_key(self, key: str) -> str:
         key = check_key(key)
@@ -199,7 +200,9 @@ class S3Store:
                         "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE credentials"
                     ) from None
                 if not (code in TRANSIENT_CODES or status >= 500):
-                    raise StoreError(f"{action}: {code or status}: {error}") from None
+                    raise StoreError(
+                        f"{action}: {code or status}: {redacted(str(error))}"
+                    ) from None
                 last: Exception = error
             except NoCredentialsError:
                 raise StoreError(
@@ -209,7 +212,9 @@ class S3Store:
             except (EndpointUnreachable, HTTPClientError, IncompleteReadError) as error:
                 last = error
             except BotoCoreError as error:
-                raise StoreError(f"{action}: {type(error).__name__}: {error}") from None
+                raise StoreError(
+                    f"{action}: {type(error).__name__}: {redacted(str(error))}"
+                ) from None
             if attempt < self.attempts:
                 delay = self.backoff_s * 2 ** (attempt - 1)
                 time.sleep(random.uniform(0.5 * delay, delay))
@@ -221,7 +226,7 @@ class S3Store:
         )
         raise StoreError(
             f"{action}: S3 endpoint {self.endpoint} unreachable or failing after "
-            f"{self.attempts} attempts in {elapsed:.1f} s ({type(last).__name__}: {last}); "
+            f"{self.attempts} attempts in {elapsed:.1f} s ({type(last).__name__}: {redacted(str(last))}); "
             f"{kept}; check AWS_ENDPOINT_URL and the network, then resubmit"
         )
 

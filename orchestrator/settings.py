@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +47,27 @@ class Settings(BaseSettings):
         description="the Ray cluster adds nodes on demand: submit lets jobs wait for nodes "
         "that are not up yet instead of refusing requests no live node can satisfy",
     )
+    factory_modules: str = Field(
+        "",
+        description="comma-separated module prefixes that `custom` task and model factories "
+        "may come from (e.g. `my_pkg,lab.models`); empty allows any module outside Python's "
+        "standard library",
+    )
+
+    @field_validator("artifact_root", "mlflow_tracking_uri", "ray_address")
+    @classmethod
+    def _no_credentials(cls, uri: str | None) -> str | None:
+        """A password in a URI ends up in every message that names it: refuse it."""
+        if uri and CREDENTIALS.search(uri):
+            raise ValueError(
+                f"{redacted(uri)} carries credentials (user:password@); remove them and use "
+                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (S3) or MLFLOW_TRACKING_USERNAME / "
+                "MLFLOW_TRACKING_PASSWORD (MLflow) instead"
+            )
+        return uri
+
+    def allowed_factory_modules(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.factory_modules.split(",") if part.strip())
 
     def resolved(self) -> Settings:
         """The same settings with every default made explicit and absolute."""
@@ -64,10 +86,55 @@ def load_settings() -> Settings:
     return Settings().resolved()
 
 
+WORKER_PREFIXES = ("ORCHESTRATOR_", "AWS_", "MLFLOW_", "OMP_NUM_THREADS")
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|ACCESS_KEY|CREDENTIAL|AUTH")
+SECRETS_FILE_VARIABLE = "ORCHESTRATOR_WORKER_SECRETS_FILE"
+
+
 def worker_environment() -> dict[str, str]:
-    """Settings and service endpoints/credentials that Ray workers need, passed explicitly."""
-    prefixes = ("ORCHESTRATOR_", "AWS_", "MLFLOW_", "OMP_NUM_THREADS")
-    return {name: value for name, value in os.environ.items() if name.startswith(prefixes)}
+    """Settings and service endpoints that Ray workers of a cluster need, secrets left out.
+
+    Ray writes a runtime env's variables in clear text to its session logs, so credentials
+    travel another way (`write_worker_secrets`).
+    """
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith(WORKER_PREFIXES) and not SECRET_NAME.search(name)
+    }
+
+
+def write_worker_secrets() -> Path | None:
+    """Save the credential variables (AWS_SECRET_ACCESS_KEY, MLFLOW_TRACKING_PASSWORD, ...)
+    to a new file only this user can read (mode 0600); None when there are none.
+
+    Its path, not its content, goes to the workers (`SECRETS_FILE_VARIABLE`); a worker that
+    cannot read it (another machine without a shared /tmp) uses its own credentials: the
+    standard AWS chain (instance role, ~/.aws) and ~/.mlflow/credentials.
+    """
+    secrets = {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith(WORKER_PREFIXES) and SECRET_NAME.search(name)
+    }
+    if not secrets:
+        return None
+    handle, name = tempfile.mkstemp(prefix="orchestrator-worker-secrets-", suffix=".json")
+    with os.fdopen(handle, "w") as stream:  # mkstemp creates it with mode 0600
+        json.dump(secrets, stream)
+    return Path(name)
+
+
+def load_worker_secrets() -> None:
+    """In a Ray worker (its `worker_process_setup_hook`): take the credentials the driver saved
+    with `write_worker_secrets`, without overriding the worker's own."""
+    path = os.environ.get(SECRETS_FILE_VARIABLE)
+    try:
+        secrets = json.loads(Path(path).read_text()) if path else {}
+    except OSError:
+        return  # another machine: the worker's own credential chain applies
+    for name, value in secrets.items():
+        os.environ.setdefault(name, value)
 
 
 def ray_job_runtime_env() -> dict[str, Any]:
@@ -80,6 +147,9 @@ def ray_job_runtime_env() -> dict[str, Any]:
     return (json.loads(config).get("runtime_env") or {}) if config else {}
 
 
-def redacted(uri: str | None) -> str:
-    """A URI fit to print or log: credentials in it (`user:password@`) are masked."""
-    return re.sub(r"(?<=://)[^/@\s]+@", "***@", uri or "")
+CREDENTIALS = re.compile(r"(?<=://)(?P<user>[^/@\s:]+)(?P<password>:[^/@\s]*)?@")
+
+
+def redacted(text: str | None) -> str:
+    """Text fit to print or log: credentials in URIs in it are masked (`user:***@`, `***@`)."""
+    return CREDENTIALS.sub(lambda m: f"{m['user']}:***@" if m["password"] else "***@", text or "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -260,7 +261,10 @@ SEED_FIELDS = ("seed", "mask_seed")
 
 
 def resolve_grid_point(
-    experiment: ExperimentSpec, raw: dict[str, Any], point: dict[str, Any]
+    experiment: ExperimentSpec,
+    raw: dict[str, Any],
+    point: dict[str, Any],
+    context: dict[str, Any] | None = None,
 ) -> ExperimentSpec:
     """The experiment at one grid point, validated.
 
@@ -271,22 +275,26 @@ def resolve_grid_point(
         return experiment
     if all(key in SEED_FIELDS and type(value) is int for key, value in point.items()):
         return experiment.model_copy(update=point)
-    return ExperimentSpec.model_validate(apply_grid_point(raw, point))
+    return ExperimentSpec.model_validate(apply_grid_point(raw, point), context=context)
 
 
-def load_sweep(name: str | Path) -> SweepSpec:
-    """Find, read and validate a sweep file, grid points included; errors name file and line."""
+def load_sweep(name: str | Path, factory_modules: Sequence[str] = ()) -> SweepSpec:
+    """Find, read and validate a sweep file, grid points included; errors name file and line.
+
+    `factory_modules`: the module prefixes `custom` factories may come from (all if empty).
+    """
     path = find_sweep_file(name)
     data, locations = load_sweep_document(path)
+    context = {"factory_modules": tuple(factory_modules)}
     try:
-        sweep = SweepSpec.model_validate(data)
+        sweep = SweepSpec.model_validate(data, context=context)
     except ValidationError as error:
         raise _spec_error(error, data, locations, str(path)) from None
     for index, experiment in enumerate(sweep.experiments):
         raw = data["experiments"][index]
         for point in experiment.grid_points():
             try:
-                resolve_grid_point(experiment, raw, point)
+                resolve_grid_point(experiment, raw, point, context)
             except ValidationError as error:
                 first = error.errors()[0]
                 loc = first["loc"]

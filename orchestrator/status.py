@@ -3,7 +3,8 @@
 The plan saved at submit time lists the jobs; the `runs` table says which are done or
 failed; live claims (and MLflow runs in RUNNING status that no claim contradicts) say which
 are running. The rest are
-pending, or cancelled after `orchestrator cancel`. Nothing here needs the driver alive.
+pending, or cancelled after `orchestrator cancel`. Nothing here needs the driver alive; a
+dead driver's submission run, left RUNNING, is marked KILLED on the way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from orchestrator.outputs import missing_outputs
 from orchestrator.results import read_table
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
+from orchestrator.tracking import Tracker
 
 STATES = ("done", "running", "failed", "pending", "cancelled")
 
@@ -30,6 +32,7 @@ def sweep_status(settings: Settings, sweep: str) -> dict:
     """
     store = open_store(settings.artifact_root)
     plan = load_plan(store, sweep)
+    Tracker(settings.mlflow_tracking_uri).close_dead_submissions(store, sweep, settings.lease_ttl_s)
     recorded = {row["job_id"]: row for row in read_table(store, sweep, "runs").to_pylist()}
     done = [(job_id, row["kind"]) for job_id, row in recorded.items() if row["status"] == "done"]
     lost = missing_outputs(store, sweep, done)  # not done any more: the next submit reruns them

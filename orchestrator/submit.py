@@ -4,17 +4,26 @@ Finished jobs are found in the `runs` table, so submitting the same sweep again 
 what is missing: jobs that never ran or were interrupted (those resume from their
 checkpoints). Failed jobs are skipped too, since they would fail the same way; with
 `retry_failed` they run again, and so do their dependents (recorded as failed as well).
+
+The MLflow submission run ends FINISHED (or FAILED with failed jobs); Ctrl-C or SIGTERM
+end it KILLED. A driver killed outright cannot end it: it holds a lease on the run
+(`leases.hold_submission`), and the next `submit` or `status` marks a RUNNING submission
+whose lease lapsed KILLED.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from dataclasses import dataclass, field
 
+from mlflow.exceptions import MlflowException
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from orchestrator.control import save_plan, set_cancelled
+from orchestrator.control import on_sigterm, save_plan, set_cancelled
 from orchestrator.jobs import JobContext, JobOutcome
+from orchestrator.leases import hold_submission
 from orchestrator.outputs import missing_outputs
 from orchestrator.plan import Job, Plan
 from orchestrator.results import read_table
@@ -22,6 +31,8 @@ from orchestrator.runner import LocalExecutor, RayExecutor
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
 from orchestrator.tracking import Tracker, replay_journals
+
+UNREACHABLE = (OSError, MlflowException)
 
 
 @dataclass
@@ -85,6 +96,9 @@ def submit(
     )
     tracker = Tracker(settings.mlflow_tracking_uri)
     experiment_id = tracker.ensure_experiment(plan.sweep, settings)
+    closed = tracker.close_dead_submissions(store, plan.sweep, settings.lease_ttl_s)
+    if closed:
+        console.print(f"MLflow: marked {closed} submission run(s) whose driver died KILLED")
     replayed, pending = replay_journals(tracker, store, plan.sweep)
     if replayed or pending:
         console.print(
@@ -101,20 +115,60 @@ def submit(
         f"[bold]{plan.sweep}[/]: {len(plan.jobs)} jobs, {len(finished) - failed_earlier} already done, "
         f"{failed_earlier} failed earlier (skipped; --retry-failed reruns them), {len(todo)} to run"
     )
+    ttl = settings.lease_ttl_s
+    with hold_submission(store, plan.sweep, summary.parent_run_id, ttl):
+        try:
+            _run(plan, settings, executor_name, console, todo, context, finished, summary)
+        except (KeyboardInterrupt, SystemExit):
+            with contextlib.suppress(*UNREACHABLE):  # then the next submit or status does it
+                tracker.kill_submission(experiment_id, summary.parent_run_id)
+            console.print(
+                f"{plan.sweep}: interrupted; its MLflow submission run is marked KILLED. "
+                "Submit again to resume."
+            )
+            raise
+        except BaseException:
+            tracker.finish(summary.parent_run_id, failed=True)
+            raise
+    tracker.set_tags(
+        summary.parent_run_id, {"done": str(summary.done), "failed": str(len(summary.failed))}
+    )
+    tracker.finish(summary.parent_run_id, failed=bool(summary.failed))
+    return summary
+
+
+def _run(
+    plan: Plan,
+    settings: Settings,
+    executor_name: str,
+    console: Console,
+    todo: list[Job],
+    context: JobContext,
+    finished: dict[str, JobOutcome],
+    summary: SubmissionSummary,
+) -> None:
+    """Start the executor, run the jobs with a progress bar, and count outcomes in `summary`."""
     executor = LocalExecutor() if executor_name == "local" else RayExecutor(settings)
+    for warning in executor.warnings:
+        console.print(warning, markup=False, soft_wrap=True)
     summary.dashboard_url = executor.dashboard_url
     if summary.dashboard_url:
         console.print(f"Ray dashboard: http://{summary.dashboard_url}")
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("failed {task.fields[failed]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
+        # SIGTERM exits like Ctrl-C, so the submission run ends KILLED; a job running in this
+        # process (the local executor) handles it first: it checkpoints, then exits the same way
+        with (
+            on_sigterm(lambda number, _: sys.exit(128 + number)),
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("failed {task.fields[failed]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=False,
+            ) as progress,
+        ):
             bar = progress.add_task("jobs done", total=len(todo), failed=0)
 
             def record(job: Job, outcome: JobOutcome) -> None:
@@ -133,8 +187,3 @@ def submit(
             executor.run(todo, context, finished, record)
     finally:
         executor.close()
-        tracker.set_tags(
-            summary.parent_run_id, {"done": str(summary.done), "failed": str(len(summary.failed))}
-        )
-        tracker.finish(summary.parent_run_id, failed=bool(summary.failed))
-    return summary

@@ -22,6 +22,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from analysis.schema import RunRow
+from orchestrator.leases import submission_alive
 from orchestrator.results import read_part, write_rows
 from orchestrator.settings import Settings
 
@@ -127,6 +128,39 @@ class Tracker:
             tags={"kind": "submission", **tags},
         )
         return run.info.run_id
+
+    def kill_submission(self, experiment_id: str, run_id: str) -> None:
+        """Mark a submission KILLED, with its job runs still RUNNING: nobody will end them."""
+        children = self.client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.mlflow.parentRunId = '{run_id}' and attributes.status = 'RUNNING'",
+            max_results=5000,
+        )
+        for child in children:
+            self.client.set_terminated(child.info.run_id, status="KILLED")
+        self.client.set_terminated(run_id, status="KILLED")
+
+    def close_dead_submissions(self, store, sweep: str, ttl_s: float) -> int:
+        """KILLED for every RUNNING submission run of the sweep whose driver is gone (its lease
+        lapsed, `leases.submission_alive`); a live concurrent driver's run is left alone."""
+        experiment = self.client.get_experiment_by_name(sweep)
+        if experiment is None:
+            return 0
+        running = self.client.search_runs(
+            [experiment.experiment_id],
+            filter_string="tags.kind = 'submission' and attributes.status = 'RUNNING'",
+            max_results=5000,
+        )
+        dead = [
+            run.info.run_id
+            for run in running
+            if not submission_alive(
+                store, sweep, run.info.run_id, run.info.start_time / 1000, ttl_s
+            )
+        ]
+        for run_id in dead:
+            self.kill_submission(experiment.experiment_id, run_id)
+        return len(dead)
 
     def latest_submission(self, sweep: str) -> str | None:
         experiment = self.client.get_experiment_by_name(sweep)

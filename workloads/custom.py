@@ -7,18 +7,25 @@ object with the `Task` interface of `workloads.data.base`; the model factory is 
 `make_model(task, **options)` and returns a `torch.nn.Module`. The targets are listed in
 the config so the sweep is checked before anything runs; the built task must agree.
 
-The factories are imported when the sweep is validated (so a typo fails at once, naming
-the file and line) and again in every job's process: the package must be importable on
+A sweep file that names factories is code, like a script: its factories run when its jobs
+run. Validating a sweep (`orchestrator plan`) imports nothing: it checks that the module can
+be found (a typo fails at once, naming the file and line) and that it may be used: never a
+module of Python's standard library (`os:system` is no factory), and, when the validation
+context lists `factory_modules` prefixes (ORCHESTRATOR_FACTORY_MODULES), only those. Each
+job imports and calls its factories in its own process: the package must be importable on
 the driver and on every worker (installed, or on PYTHONPATH).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from torch import nn
 
 from workloads.data.base import Task, TaskConfig
@@ -54,12 +61,45 @@ def load_factory(path: str, field: str) -> Callable[..., Any]:
     return found
 
 
-def _importable(path: str, field: str) -> str:
-    try:
-        load_factory(path, field)
-    except FactoryError as error:
-        raise ValueError(str(error)) from None  # pydantic turns it into a located spec error
+def module_found(name: str) -> bool:
+    """Whether module `name` can be imported, found without importing it or its packages."""
+    top, *rest = name.split(".")
+    spec = importlib.util.find_spec(top)  # a top-level module is only looked up
+    for part in rest:
+        if spec is None or spec.submodule_search_locations is None:
+            return False
+        spec = importlib.machinery.PathFinder.find_spec(part, list(spec.submodule_search_locations))
+    return spec is not None
+
+
+def check_factory(path: str, field: str, allowed: Sequence[str] = ()) -> str:
+    """Refuse a factory from the standard library, from outside `allowed` module prefixes
+    (when any are given) or from a module that cannot be found; runs none of its code."""
+    module_name = path.partition(":")[0]
+    top = module_name.split(".")[0]
+    if top in sys.stdlib_module_names or top == "__main__":
+        raise ValueError(
+            f"{field} {path!r}: module {module_name!r} is part of Python itself, not a task or "
+            "model factory; name a function of your own package"
+        )
+    if allowed and not any(module_name == p or module_name.startswith(p + ".") for p in allowed):
+        raise ValueError(
+            f"{field} {path!r}: module {module_name!r} is not among the allowed factory modules "
+            f"({', '.join(allowed)}); add its package to ORCHESTRATOR_FACTORY_MODULES if you "
+            "trust this sweep file"
+        )
+    if not module_found(module_name):
+        raise ValueError(
+            f"{field} {path!r}: cannot import module {module_name!r} (not found); install the "
+            f"package that provides it (pip install -e <folder>) or add its parent folder to "
+            f"PYTHONPATH, on the machine that submits and on every Ray worker"
+        )
     return path
+
+
+def _checked(path: str, info: ValidationInfo, field: str) -> str:
+    allowed = (info.context or {}).get("factory_modules", ())
+    return check_factory(path, field, allowed)  # pydantic turns errors into located spec errors
 
 
 class CustomTaskConfig(TaskConfig):
@@ -74,8 +114,8 @@ class CustomTaskConfig(TaskConfig):
 
     @field_validator("factory")
     @classmethod
-    def _factory_imports(cls, path: str) -> str:
-        return _importable(path, "task.factory")
+    def _factory_allowed(cls, path: str, info: ValidationInfo) -> str:
+        return _checked(path, info, "task.factory")
 
     @field_validator("targets")
     @classmethod
@@ -113,8 +153,8 @@ class CustomModelConfig(ModelConfig):
 
     @field_validator("factory")
     @classmethod
-    def _factory_imports(cls, path: str) -> str:
-        return _importable(path, "model.factory")
+    def _factory_allowed(cls, path: str, info: ValidationInfo) -> str:
+        return _checked(path, info, "model.factory")
 
     def build(self, task: Task) -> nn.Module:
         model = load_factory(self.factory, "model.factory")(task, **self.options)

@@ -54,6 +54,6 @@ def test_targets_must_match_what_the_factory_builds():
 
 def test_a_model_factory_must_return_a_module():
     task = CustomTaskConfig(**TASK, options={"train_size": 20, "test_size": 5}).build()
-    config = CustomModelConfig(factory="builtins:repr")  # returns a string
+    config = CustomModelConfig(factory="numpy:shape")  # returns a tuple
     with pytest.raises(TypeError, match="not a torch.nn.Module"):
         config.build(task)
