@@ -5,7 +5,7 @@ beta = 1e-4 point is the main add/mul experiment); such a job runs once and writ
 rows under the first experiment that planned it. The `job_experiments` table (written at
 submit) lists everything each job serves; here every row of such a job is repeated under
 each of its experiments and settings, so each experiment sees the same rows it would see
-had its file run alone.
+had its file run alone. The `runs` table stays one row per job.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ def attribute(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
     Rows of jobs that the latest plan does not list (an earlier submission under the same
     sweep name, or an earlier code version, whose job ids differ) are left out, so old and
-    new results never mix; `stale_jobs` counts them, from the `runs` table, which keeps
-    them. Rows without a job id (written before the column existed) are kept as they are.
+    new results never mix; `stale_jobs` counts them from the `runs` table, which keeps one
+    row per job (stale ones included). Rows without a job id (written before the column existed) are kept as they are.
     """
     serves = tables.get(SERVES)
     if serves is None or serves.empty:
@@ -34,9 +34,10 @@ def attribute(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     for name, frame in tables.items():
         if name == SERVES or "job_id" not in frame.columns or frame.empty:
             continue
-        if name != "runs":
-            known = frame["job_id"].isna() | (frame["job_id"] == "")
-            frame = out[name] = frame[known | frame["job_id"].isin(planned)]
+        if name == "runs":
+            continue  # one row per job; `job_experiments` says what each job serves
+        known = frame["job_id"].isna() | (frame["job_id"] == "")
+        frame = out[name] = frame[known | frame["job_id"].isin(planned)]
         many = frame["job_id"].isin(shared)
         if not many.any():
             continue

@@ -2,7 +2,7 @@
 
 Two masks that keep each weight of a layer independently with densities p and q share
 a fraction pq of the layer, so any overlap is partly chance: dense masks (short fits,
-PAPER.md E1 "What short runs show") overlap a lot whatever the network does. The report
+docs/method.md, E1) overlap a lot whatever the network does. The report
 sets each measured statistic beside its chance level and their ratio. Formulas, with
 union u = p + q - pq:
   IoU = pq / u; IoMin = pq / min(p, q) = max(p, q); share of A that B also keeps = q;

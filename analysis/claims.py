@@ -1,4 +1,4 @@
-"""Verdicts on the paper's claims (PAPER.md section 6) for add/mul: C1-C4 and C14, and the
+"""Verdicts on the paper's claims (docs/method.md, section 6) for add/mul: C1-C4 and C14, and the
 entry point `check_claims` for every claim of every experiment in a sweep.
 
 How a verdict is reached (t-intervals over seeds) is `analysis/verdicts.py`; the

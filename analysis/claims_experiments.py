@@ -1,4 +1,4 @@
-"""Verdicts on the claims of E2-E7 (PAPER.md section 6: C5-C13, C16) and on C15 and C17,
+"""Verdicts on the claims of E2-E7 (docs/method.md, section 6: C5-C13, C16) and on C15 and C17,
 which span several experiments.
 
 Each function takes one experiment's rows (one setting's, unless the claim pools settings)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.attribution import SERVES
 from analysis.claims_experiments import (
     KEEP_PROBABILITY_MASS_COLUMNS,
     KEEP_PROBABILITY_MASS_TABLE,
@@ -49,7 +50,7 @@ def experiment_verdicts(
     experiment and setting of the roles they are scoped to; `roles`: experiment -> role."""
     frames = {name: table(tables, name, list(TABLES[name].model_fields)) for name in TABLES}
     frames["masses"] = table(tables, KEEP_PROBABILITY_MASS_TABLE, KEEP_PROBABILITY_MASS_COLUMNS)
-    configs = _configs(frames["runs"])
+    configs = _configs(frames["runs"], tables.get(SERVES))
 
     def having(*wanted: str) -> list[str]:
         return [experiment for experiment, role in roles.items() if role in wanted]
@@ -198,13 +199,22 @@ def _settings(frame: pd.DataFrame, experiments: list[str]) -> list[Key]:
     return list(found.drop_duplicates().itertuples(index=False, name=None))
 
 
-def _configs(runs: pd.DataFrame) -> dict[Key, dict[str, Any]]:
+def _configs(runs: pd.DataFrame, serves: pd.DataFrame | None) -> dict[Key, dict[str, Any]]:
     """Per experiment and setting, its jobs' config sections merged (train, then fit, then
-    evaluate or transfer; a later job's section wins)."""
+    evaluate or transfer; a later job's section wins). A job serving several experiments
+    (table `job_experiments`) gives its config to each of them."""
     order = {"train": 0, "fit": 1, "evaluate": 2, "transfer": 2}
+    served: dict[str, list[Key]] = {}
+    if serves is not None and not serves.empty:
+        for job_id, experiment, setting in serves[["job_id", "experiment", "setting"]].itertuples(
+            index=False, name=None
+        ):
+            served.setdefault(job_id, []).append((experiment, setting))
     configs: dict[Key, dict[str, Any]] = {}
     for row in sorted(runs.itertuples(), key=lambda r: order.get(r.kind, 3)):
-        configs.setdefault((row.experiment, row.setting), {}).update(json.loads(row.config_json))
+        config = json.loads(row.config_json)
+        for key in served.get(row.job_id, [(row.experiment, row.setting)]):
+            configs.setdefault(key, {}).update(config)
     return configs
 
 

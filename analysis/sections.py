@@ -134,7 +134,7 @@ def claims_section(writer: ReportWriter, verdicts: list[ClaimVerdict]) -> None:
             pd.DataFrame(
                 {
                     "claim": list(statements),
-                    "statement (PAPER.md section 6)": list(statements.values()),
+                    "statement (docs/method.md)": list(statements.values()),
                 }
             ),
             "What each claim says",

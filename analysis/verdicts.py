@@ -1,4 +1,4 @@
-"""The verdict machinery behind every claim (PAPER.md section 6), and the claims' statements.
+"""The verdict machinery behind every claim (docs/method.md, section 6), and the claims' statements.
 
 A claim is one or more directional comparisons. Per seed, a margin is positive where the
 claim's direction holds; "near A rather than B" is the distance to B minus the distance to

@@ -9,7 +9,7 @@ rate when the cluster has GPUs and the CPU rate otherwise (it falls back to the 
 the longest dependency chain and each resource's total demand divided by its supply.
 
 Assumptions, to be replaced by measurements on the target hardware:
-- CPU rates of `fnn` were measured on this project's 2-core machines (STACK.md: FNN
+- CPU rates of `fnn` were measured on this project's 2-core machines (docs/performance.md; FNN
   4x800, batch 128, 2 threads: training 11 ms/step, one mask fit 12.6 ms/step). Every
   other number in `THROUGHPUT` is an assumption, GPU rates included.
 - A job keeps its full rate while it shares a GPU with others (small models leave most

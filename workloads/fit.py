@@ -154,7 +154,7 @@ def masked_step_loss(
 
     With `vectorize`, the K samples run as one `torch.func.vmap` call (batched matmuls: what
     a GPU wants) where the model and task allow it; otherwise, and on CPU where a loop of
-    K calls measured faster (STACK.md), as a loop. Both give the same numbers. The K slices
+    K calls measured faster (docs/performance.md), as a loop. Both give the same numbers. The K slices
     are one batch to the task: a per-batch choice (teacher forcing) is made once.
     """
     with one_batch(task):  # the K slices are one batch: one teacher-forcing coin

@@ -33,7 +33,7 @@ def early_tensor_names(
     names: Sequence[str], rounding: Rounding = "ceil", prefixes: Sequence[str] | None = None
 ) -> list[str]:
     """The "early" subset of masked tensors: those named by (or under) `prefixes` when
-    given, else the first ceil(n/2) or floor(n/2) in depth order (PAPER.md section 4)."""
+    given, else the first ceil(n/2) or floor(n/2) in depth order (docs/method.md, half-mask drop)."""
     if prefixes is not None:
         return matching_names(names, prefixes)
     half = len(names) / 2
