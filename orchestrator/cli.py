@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    plan = plan_sweep(load_sweep(args.sweep_file))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings))
     cost = estimate(plan, cpus=args.cpus, gpus=args.gpus)
     if args.format == "json":
         jobs = [job_summary(job, plan) for job in plan.jobs]
@@ -155,7 +155,7 @@ def job_summary(job, plan: Plan) -> dict:
 def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from orchestrator.submit import submit
 
-    plan = plan_sweep(load_sweep(args.sweep_file))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings))
     summary = submit(plan, settings, args.executor, retry_failed=args.retry_failed)
     for outcome in summary.failed:
         console.print(f"failed {outcome.kind} {outcome.job_id}: {outcome.error}", markup=False)
@@ -243,7 +243,7 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
     from orchestrator.query import render
     from orchestrator.submit import submit
 
-    plan = plan_sweep(load_sweep(args.sweep_file))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings))
     summary = submit(plan, settings, args.executor)
     if summary.failed:
         console.print(

@@ -8,7 +8,9 @@ paths (seeds included) expanded to their cross product, and resources per job ki
 from __future__ import annotations
 
 import itertools
+import math
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -26,7 +28,8 @@ from pydantic import (
 
 from orchestrator.errors import SpecError
 from orchestrator.experiment_checks import check_experiment
-from orchestrator.sweepfile import find_sweep_file, load_sweep_document, locate
+from orchestrator.settings import Settings
+from orchestrator.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
 from workloads.batched_fit import default_fits_per_job
 from workloads.fit import MaskFitConfig
 from workloads.registry import MODELS, TASKS
@@ -204,12 +207,18 @@ class ExperimentSpec(BaseModel):
             field = ".".join(str(part) for part in first["loc"])
             raise ValueError(f"mask_task.{field}: {first['msg']}") from None
 
+    def grid_size(self) -> int:
+        """How many points the grid expands to, counted without building them."""
+        return math.prod(len(values) for values in self.grid.values())
+
     def grid_points(self) -> list[dict[str, Any]]:
+        return list(self.iter_grid_points())
+
+    def iter_grid_points(self) -> Iterator[dict[str, Any]]:
+        """The grid's points one at a time: the cross product of every key's values."""
         keys = list(self.grid)
-        return [
-            dict(zip(keys, values, strict=True))
-            for values in itertools.product(*self.grid.values())
-        ]
+        for values in itertools.product(*self.grid.values()):
+            yield dict(zip(keys, values, strict=True))
 
 
 def task_target_functions(task: BaseModel) -> tuple[str, ...]:
@@ -266,17 +275,24 @@ def resolve_grid_point(
     return ExperimentSpec.model_validate(apply_grid_point(raw, point))
 
 
-def load_sweep(name: str | Path) -> SweepSpec:
-    """Find, read and validate a sweep file, grid points included; errors name file and line."""
+def load_sweep(name: str | Path, settings: Settings | None = None) -> SweepSpec:
+    """Find, read and validate a sweep file, grid points included; errors name file and line.
+
+    The size limits (file bytes, YAML values, grid points) come from `settings`, by
+    default from the environment.
+    """
+    settings = settings or Settings()
     path = find_sweep_file(name)
-    data, locations = load_sweep_document(path)
+    limits = ReadLimits(settings.max_sweep_file_bytes, settings.max_yaml_nodes)
+    data, locations = load_sweep_document(path, [*SweepSpec.model_fields], limits)
     try:
         sweep = SweepSpec.model_validate(data)
     except ValidationError as error:
         raise _spec_error(error, data, locations, str(path)) from None
+    _refuse_huge_grids(sweep, data, locations, str(path), settings.max_grid_points)
     for index, experiment in enumerate(sweep.experiments):
         raw = data["experiments"][index]
-        for point in experiment.grid_points():
+        for point in experiment.iter_grid_points():
             try:
                 resolve_grid_point(experiment, raw, point)
             except ValidationError as error:
@@ -294,6 +310,28 @@ def load_sweep(name: str | Path) -> SweepSpec:
                     file, line, field, f"value {point.get(key)!r}: {first['msg']}"
                 ) from None
     return sweep
+
+
+def _refuse_huge_grids(
+    sweep: SweepSpec, data: Any, locations: dict, default_file: str, limit: int
+) -> None:
+    """Count grid points (summed over experiments) before any is built or validated."""
+    total = 0
+    for index, experiment in enumerate(sweep.experiments):
+        total += experiment.grid_size()
+        if total > limit:
+            lengths = " x ".join(str(len(values)) for values in experiment.grid.values())
+            (file, line), field = locate(
+                data, locations, ("experiments", index, "grid"), default_file
+            )
+            raise SpecError(
+                file,
+                line,
+                field,
+                f"{lengths} = {experiment.grid_size():,} points; the sweep would expand to "
+                f"{total:,} or more, over the limit of {limit:,}: use fewer values or split "
+                "the sweep, or raise ORCHESTRATOR_MAX_GRID_POINTS",
+            )
 
 
 def _spec_error(error: ValidationError, data: Any, locations: dict, default_file: str) -> SpecError:
