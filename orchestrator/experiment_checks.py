@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+SEED_LIMIT = 2**32  # torch and numpy generators take seeds below this (jobs add small offsets)
+
 
 def check_experiment(experiment: Any) -> None:
     """Raise ValueError (turned into a SpecError with the field) for an inconsistent experiment."""
     task = experiment.task
+    _check_seeds(experiment)
     training_target = experiment.training.target_function
     if training_target is not None and training_target not in task.target_functions():
         raise ValueError(
@@ -27,3 +30,18 @@ def check_experiment(experiment: Any) -> None:
             raise ValueError(
                 f"{field} needs the control mask: add {control!r} to mask_fit.target_functions"
             )
+
+
+def _check_seeds(experiment: Any) -> None:
+    """Seeds a generator cannot take would pass `plan` and crash the run: refuse them here."""
+    seeds = {
+        f"mask_fit.data_order_seeds[{i}]": s
+        for i, s in enumerate(experiment.mask_fit.data_order_seeds or [])
+    }
+    for section, task in (("task", experiment.task), ("mask_task", experiment.fitted_task())):
+        for name, value in task.model_dump().items():
+            if name.endswith("seed") and isinstance(value, int):
+                seeds[f"{section}.{name}"] = value
+    for field, seed in seeds.items():
+        if not 0 <= seed < SEED_LIMIT:
+            raise ValueError(f"{field}: seed {seed} is out of range: use 0 to {SEED_LIMIT - 1}")

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from orchestrator.errors import SpecError
-from orchestrator.experiment_checks import check_experiment
+from orchestrator.experiment_checks import SEED_LIMIT, check_experiment
 from orchestrator.settings import Settings
 from orchestrator.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
 from workloads.batched_fit import default_fits_per_job
@@ -143,8 +143,12 @@ class ExperimentSpec(BaseModel):
     training: TrainingConfig = TrainingConfig()
     mask_fit: MaskFitConfig = MaskFitConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
-    seed: int = Field(0, description="base-model seed; every random stream derives from it")
-    mask_seed: int | None = Field(None, description="seed of the mask fits; null = seed")
+    seed: int = Field(
+        0, ge=0, lt=SEED_LIMIT, description="base-model seed; every random stream derives from it"
+    )
+    mask_seed: int | None = Field(
+        None, ge=0, lt=SEED_LIMIT, description="seed of the mask fits; null = seed"
+    )
     mask_task: dict[str, Any] = Field(
         default_factory=dict,
         description="task fields changed for the mask fits and evaluation only; the base "
@@ -270,7 +274,10 @@ def resolve_grid_point(
     """
     if not point:
         return experiment
-    if all(key in SEED_FIELDS and type(value) is int for key, value in point.items()):
+    if all(
+        key in SEED_FIELDS and type(value) is int and 0 <= value < SEED_LIMIT
+        for key, value in point.items()
+    ):
         return experiment.model_copy(update=point)
     return ExperimentSpec.model_validate(apply_grid_point(raw, point))
 

@@ -308,6 +308,27 @@ def test_closed_pipe_drops_output_silently_with_exit_141(finished_sweep, args):
     assert finished.stderr == ""
 
 
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"grid": {"seed": [1, 2**64]}}, "experiments[0].grid.seed"),
+        ({"mask_seed": 2**63}, "experiments[0].mask_seed"),
+        ({"task": {"name": "addmul", "data_seed": -1}}, "task.data_seed"),
+        ({"mask_fit": {"data_order_seeds": [1, 2**40]}}, "mask_fit.data_order_seeds[1]"),
+    ],
+    ids=["grid_seed", "mask_seed", "task_seed", "data_order_seed"],
+)
+def test_plan_refuses_seeds_no_generator_takes(tmp_path, change, field):
+    """Such seeds planned fine and crashed `submit` itself (OverflowError in torch)."""
+    data = tiny_sweep_data("seeds")
+    data["experiments"][0].update(change)
+    path = write(tmp_path, "seeds.yaml", yaml.safe_dump(data))
+    finished = cli("plan", str(path))
+    line = finished.one_error_line()
+    assert finished.code == 2
+    assert str(path) in line and field in line
+
+
 # 5. Included files and duplicate keys.
 
 
