@@ -257,6 +257,8 @@ def interrupt_after(args: list[str], env: dict[str, str], cpu_s: float) -> Finis
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell's background job ignores SIGINT, and a child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     while process.poll() is None and _cpu_seconds(process.pid) < cpu_s:
         time.sleep(0.05)
