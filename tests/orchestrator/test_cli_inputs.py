@@ -94,6 +94,14 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
+def plan_refused(path: Path, env: dict[str, str] | None = None) -> tuple[str, Finished]:
+    """`orchestrator plan PATH` refused a bad file: exit 2 and one line, returned."""
+    finished = cli("plan", str(path), env=env)
+    line = finished.one_error_line()
+    assert finished.code == 2
+    return line, finished
+
+
 # 1. The shipped sweep files plan through the installed command.
 
 
@@ -122,9 +130,7 @@ def test_yaml_alias_bomb_is_refused_in_bounded_memory(tmp_path):
     text = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
     path = write(tmp_path, "bomb.yaml", text + BILLION_LAUGHS + "name: bomb\nexperiments: []\n")
     assert path.stat().st_size < 1000  # expands to 9**9 (387 million) values
-    finished = cli("plan", str(path))
-    line = finished.one_error_line()
-    assert finished.code == 2
+    line, finished = plan_refused(path)
     assert str(path) in line and "ORCHESTRATOR_MAX_YAML_NODES" in line
     assert finished.peak_kb < PEAK_MEMORY_LIMIT_KB
 
@@ -137,9 +143,7 @@ def test_grid_of_a_billion_points_is_refused_before_it_is_built(tmp_path):
         "training.steps": list(range(1, 1001)),
     }
     path = write(tmp_path, "huge.yaml", yaml.safe_dump(data))
-    finished = cli("plan", str(path))
-    line = finished.one_error_line()
-    assert finished.code == 2
+    line, finished = plan_refused(path)
     assert f"{path}:" in line and "experiments[0].grid" in line
     assert "1,000,000,000" in line and "ORCHESTRATOR_MAX_GRID_POINTS" in line
     assert finished.peak_kb < PEAK_MEMORY_LIMIT_KB
@@ -150,9 +154,8 @@ def test_grid_limit_is_a_setting_and_counts_every_experiment(tmp_path):
     second = {**data["experiments"][0], "name": "again", "grid": {"seed": [3, 4]}}
     data["experiments"].append(second)
     path = write(tmp_path, "two.yaml", yaml.safe_dump(data))
-    refused = cli("plan", str(path), env=environment(ORCHESTRATOR_MAX_GRID_POINTS="3"))
-    assert refused.code == 2
-    assert "experiments[1].grid" in refused.one_error_line()
+    line, _ = plan_refused(path, environment(ORCHESTRATOR_MAX_GRID_POINTS="3"))
+    assert "experiments[1].grid" in line
     planned = cli(
         "plan", str(path), "--format", "json", env=environment(ORCHESTRATOR_MAX_GRID_POINTS="4")
     )
@@ -162,9 +165,8 @@ def test_grid_limit_is_a_setting_and_counts_every_experiment(tmp_path):
 
 def test_file_larger_than_the_limit_is_refused_without_reading_it_all(tmp_path):
     path = write(tmp_path, "long.yaml", "name: long\n" + "# padding\n" * 1000)
-    finished = cli("plan", str(path), env=environment(ORCHESTRATOR_MAX_SWEEP_FILE_BYTES="5000"))
-    assert finished.code == 2
-    assert "ORCHESTRATOR_MAX_SWEEP_FILE_BYTES" in finished.one_error_line()
+    line, _ = plan_refused(path, environment(ORCHESTRATOR_MAX_SWEEP_FILE_BYTES="5000"))
+    assert "ORCHESTRATOR_MAX_SWEEP_FILE_BYTES" in line
 
 
 # 3. Files that are not UTF-8 text.
@@ -181,9 +183,8 @@ def test_file_larger_than_the_limit_is_refused_without_reading_it_all(tmp_path):
 )
 def test_file_that_is_not_utf8_text_is_one_line_and_exit_2(tmp_path, content):
     path = write(tmp_path, "odd.yaml", content)
-    finished = cli("plan", str(path))
-    assert finished.code == 2
-    assert str(path) in finished.one_error_line()
+    line, _ = plan_refused(path)
+    assert str(path) in line
 
 
 # 4. Services, workspace, Ctrl-C, closed pipes: one line, a known code.
@@ -325,9 +326,7 @@ def test_plan_refuses_seeds_no_generator_takes(tmp_path, change, field):
     data = tiny_sweep_data("seeds")
     data["experiments"][0].update(change)
     path = write(tmp_path, "seeds.yaml", yaml.safe_dump(data))
-    finished = cli("plan", str(path))
-    line = finished.one_error_line()
-    assert finished.code == 2
+    line, _ = plan_refused(path)
     assert str(path) in line and field in line
 
 
@@ -346,9 +345,7 @@ def test_typo_in_an_included_file_names_that_file_line_and_field(tmp_path):
         "name: x\ninclude: part.yaml\nexperiments:\n"
         "  - {name: e, task: {name: addmul}, model: {name: fnn}}\n",
     )
-    finished = cli("plan", str(main))
-    line = finished.one_error_line()
-    assert finished.code == 2
+    line, _ = plan_refused(main)
     assert f"{tmp_path / 'part.yaml'}:1: experimentz: unknown field" in line
     assert "experiments" in line
 
@@ -360,7 +357,5 @@ def test_duplicate_key_names_file_line_and_first_line(tmp_path):
         "name: x\nexperiments:\n  - name: e\n    task: {name: addmul}\n"
         "    model: {name: fnn}\n    task: {name: double_add}\n",
     )
-    finished = cli("plan", str(path))
-    line = finished.one_error_line()
-    assert finished.code == 2
+    line, _ = plan_refused(path)
     assert f"{path}:6: experiments[0].task: duplicate key (first at line 4)" in line
