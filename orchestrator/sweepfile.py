@@ -171,13 +171,20 @@ def _read_yaml(path: Path, limits: ReadLimits) -> tuple[Any, Locations]:
 
 
 def load_sweep_document(
-    path: Path, fields: Collection[str], limits: ReadLimits, _seen: tuple[Path, ...] = ()
+    path: Path,
+    fields: Collection[str],
+    limits: ReadLimits,
+    _seen: tuple[Path, ...] = (),
+    _included: dict[Path, str] | None = None,
 ) -> tuple[dict, Locations]:
     """The sweep as one mapping, included files' experiments first, and its locations.
 
     `fields` are the top-level keys a sweep may have (besides `include`); an included
-    file's keys are checked against them here, as the spec checks the main file's.
+    file's keys are checked against them here, as the spec checks the main file's. A file
+    is included once per sweep: twice would repeat its experiments, and files that each
+    include the next one twice would otherwise be read 2**depth times.
     """
+    included_from = {} if _included is None else _included
     path = path.resolve()
     if path in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, path))
@@ -213,13 +220,22 @@ def load_sweep_document(
     }
     for index, name in enumerate(includes):
         included_path = (path.parent / name).resolve()
+        line = locations.get(("include", index), (str(path), None))[1]
         if not included_path.is_file():
-            line = locations.get(("include", index), (str(path), None))[1]
             raise SpecError(
                 str(path), line, f"include[{index}]", f"file not found: {included_path}"
             )
+        if included_path in included_from and included_path not in (*_seen, path):
+            raise SpecError(
+                str(path),
+                line,
+                f"include[{index}]",
+                f"{included_path} is already included (at {included_from[included_path]}): "
+                "include each file once",
+            )
+        included_from[included_path] = f"{path}:{line}"
         included, included_locations = load_sweep_document(
-            included_path, fields, limits, (*_seen, path)
+            included_path, fields, limits, (*_seen, path), included_from
         )
         _append(merged, merged_locations, included.get("experiments") or [], included_locations)
     _append(merged, merged_locations, own_experiments, locations)

@@ -359,3 +359,13 @@ def test_duplicate_key_names_file_line_and_first_line(tmp_path):
     )
     line, _ = plan_refused(path)
     assert f"{path}:6: experiments[0].task: duplicate key (first at line 4)" in line
+
+
+def test_files_that_include_the_next_one_twice_are_refused_at_once(tmp_path):
+    """25 such files would be read 2**25 times; a file is included once per sweep."""
+    for depth in range(25):
+        write(tmp_path, f"f{depth}.yaml", f"include: [f{depth + 1}.yaml, f{depth + 1}.yaml]\n")
+    write(tmp_path, "f25.yaml", "experiments: []\n")
+    main = write(tmp_path, "main.yaml", "name: x\ninclude: f0.yaml\nexperiments: []\n")
+    line, _ = plan_refused(main)
+    assert f"{tmp_path / 'f24.yaml'}:1: include[1]:" in line and "already included" in line
