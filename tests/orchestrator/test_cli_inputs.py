@@ -369,3 +369,24 @@ def test_files_that_include_the_next_one_twice_are_refused_at_once(tmp_path):
     main = write(tmp_path, "main.yaml", "name: x\ninclude: f0.yaml\nexperiments: []\n")
     line, _ = plan_refused(main)
     assert f"{tmp_path / 'f24.yaml'}:1: include[1]:" in line and "already included" in line
+
+
+@pytest.mark.parametrize(
+    "section, change, field",
+    [
+        (
+            "evaluation",
+            {"variants": ["half_mask"], "half_mask_early": ["encoder"]},
+            "half_mask_early",
+        ),
+        ("mask_fit", {"fixed_from_control": ["output"]}, "fixed_from_control"),
+    ],
+)
+def test_plan_refuses_tensor_names_the_model_does_not_have(tmp_path, section, change, field):
+    """These planned fine; the fit failed at run time, and the half-mask test silently
+    kept the control mask on no tensor."""
+    data = tiny_sweep_data("names")
+    data["experiments"][0][section].update(change)
+    path = write(tmp_path, "names.yaml", yaml.safe_dump(data))
+    line, _ = plan_refused(path)
+    assert f"{section}.{field}" in line and "0.weight, 2.weight, 4.weight" in line
