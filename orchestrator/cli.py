@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _submits(argv: Sequence[str] | None) -> bool:
     words = sys.argv[1:] if argv is None else list(argv)
-    return any(word in ("submit", "check-method") for word in words[:1])
+    return bool(words) and words[0] in ("submit", "check-method")
 
 
 def run_command(args: argparse.Namespace) -> int:
