@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis.intervals import SHARE
 from analysis.summary import format_mean_std, over_seeds
 
 KEYS = ["experiment", "setting", "mask_variant", "mask_target", "evaluated_function"]
@@ -28,7 +29,7 @@ def accuracy_over_seeds(evaluations: pd.DataFrame) -> pd.DataFrame:
     frame = evaluations.copy()
     frame["mask_target"] = frame["mask_target"].fillna("")
     per_seed = frame.groupby([*KEYS, "seed"], sort=False)["accuracy"].mean().reset_index()
-    summary = over_seeds(per_seed, KEYS, "accuracy")
+    summary = over_seeds(per_seed, KEYS, "accuracy", SHARE)
     summary["condition"] = [
         condition_name(v, t)
         for v, t in zip(summary["mask_variant"], summary["mask_target"], strict=True)
@@ -37,7 +38,7 @@ def accuracy_over_seeds(evaluations: pd.DataFrame) -> pd.DataFrame:
 
 
 def accuracy_table(summary: pd.DataFrame, experiment: str, setting: str) -> pd.DataFrame:
-    """Rows: condition; columns: evaluated function; cells: accuracy % mean ± std [95% interval]."""
+    """Rows: condition; columns: evaluated function; cells: accuracy % mean ± std [95% t-interval]."""
     part = summary[(summary["experiment"] == experiment) & (summary["setting"] == setting)].copy()
     part["cell"] = [
         format_mean_std(m, s, 100, 1, low, high)

@@ -1,7 +1,7 @@
 """Verdicts on the paper's claims (PAPER.md section 6) for add/mul: C1-C4 and C14, and the
 entry point `check_claims` for every claim of every experiment in a sweep.
 
-How a verdict is reached (bootstrap intervals over seeds) is `analysis/verdicts.py`; the
+How a verdict is reached (t-intervals over seeds) is `analysis/verdicts.py`; the
 claims of the other experiments, and C15 and C17 which span several, are
 `analysis/claims_experiments.py`, found in the tables by `analysis/claims_scope.py`.
 Chance is 1% (a 2-digit answer).
@@ -14,6 +14,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from analysis.attribution import roles as experiment_roles
 from analysis.claims_experiments import (
     KEEP_PROBABILITY_MASS_COLUMNS,
     KEEP_PROBABILITY_MASS_TABLE,
@@ -21,6 +22,7 @@ from analysis.claims_experiments import (
     claim_c17,
 )
 from analysis.claims_scope import experiment_verdicts
+from analysis.completeness import with_completeness
 from analysis.schema import TABLES
 from analysis.verdicts import (
     CHANCE_TWO_DIGITS,
@@ -68,7 +70,6 @@ OPS = ("add", "mul")
 BETA_KEY = "mask_fit.regularization_weight"
 LARGEST_CHECKED_BETA = 1e-4
 BETA_SENSITIVITY_COLUMNS = ["group", "beta", "seed", "control_accuracy", "base_accuracy", "density"]
-ADDMUL_CLAIMS = ("C1", "C2", "C3", "C4", "C15", "C17")
 
 
 def claim_c1(evaluations: pd.DataFrame, chance: float = CHANCE_TWO_DIGITS) -> ClaimVerdict:
@@ -228,14 +229,18 @@ def beta_sensitivity(evaluations: pd.DataFrame, mask_layers: pd.DataFrame) -> pd
     return frame[BETA_SENSITIVITY_COLUMNS]
 
 
-def check_claims(tables: dict[str, pd.DataFrame]) -> list[ClaimVerdict]:
-    """Every claim for every experiment and setting in the sweep's tables.
+def check_claims(
+    tables: dict[str, pd.DataFrame], roles: dict[str, str] | None = None
+) -> list[ClaimVerdict]:
+    """Every claim for every experiment and setting of the roles it is scoped to.
 
-    An experiment is add/mul when its evaluations name both add and mul. Add/mul claims with
-    no such experiment (C14: none varying beta) come back "not run" once, with the reason.
-    The other experiments' claims (`claims_scope.experiment_verdicts`) appear only when
-    their experiment is in the sweep, "not run" with the reason when its rows are missing.
+    `roles` (experiment -> role, `analysis/roles.py`) default to the roles the sweep file
+    declared (table `job_experiments`). C1-C4, C15 and C17 are judged on each `addmul`
+    experiment, C14 on each `beta_sweep`; the others in `claims_scope`. A claim whose
+    experiment has unfinished jobs or seeds is "incomplete" (`completeness`); a claim
+    without any experiment of its roles comes back "not run" once.
     """
+    roles = experiment_roles(tables) if roles is None else roles
     frames = {
         name: table(tables, name, list(TABLES[name].model_fields))
         for name in ("evaluations", "mask_overlaps", "mask_layers")
@@ -243,7 +248,7 @@ def check_claims(tables: dict[str, pd.DataFrame]) -> list[ClaimVerdict]:
     frames["masses"] = table(tables, KEEP_PROBABILITY_MASS_TABLE, KEEP_PROBABILITY_MASS_COLUMNS)
     evaluations, mask_layers = frames["evaluations"], frames["mask_layers"]
     verdicts: list[ClaimVerdict] = []
-    for experiment in _addmul_experiments(evaluations):
+    for experiment in [e for e, role in roles.items() if role == "addmul"]:
         for setting in evaluations.loc[evaluations["experiment"] == experiment, "setting"].unique():
             scoped = {name: scope(frame, experiment, setting) for name, frame in frames.items()}
             found = [
@@ -257,23 +262,16 @@ def check_claims(tables: dict[str, pd.DataFrame]) -> list[ClaimVerdict]:
             verdicts += [
                 v.model_copy(update={"experiment": experiment, "setting": setting}) for v in found
             ]
+    for experiment in [e for e, role in roles.items() if role == "beta_sweep"]:
         per_beta = beta_sensitivity(
             evaluations[evaluations["experiment"] == experiment],
             mask_layers[mask_layers["experiment"] == experiment],
         )
         for group, group_rows in per_beta.groupby("group", sort=False):
-            if group_rows["beta"].nunique() > 1:
-                verdict = claim_c14(group_rows)
-                verdicts.append(
-                    verdict.model_copy(update={"experiment": experiment, "setting": group})
-                )
-    if not verdicts:
-        verdicts += [
-            not_run(claim, "no add/mul experiment in the sweep") for claim in ADDMUL_CLAIMS
-        ]
-    if not any(verdict.claim == "C14" for verdict in verdicts):
-        verdicts.append(not_run("C14", f"no add/mul experiment varies beta ({BETA_KEY})"))
-    return verdicts + experiment_verdicts(tables)
+            verdict = claim_c14(group_rows)
+            verdicts.append(verdict.model_copy(update={"experiment": experiment, "setting": group}))
+    verdicts += experiment_verdicts(tables, roles)
+    return with_completeness(verdicts, tables, roles)
 
 
 def _rank_correlation(x: pd.Series, y: pd.Series) -> float:
@@ -281,11 +279,3 @@ def _rank_correlation(x: pd.Series, y: pd.Series) -> float:
     if len(x) < 2 or np.any(ranks.std(axis=1) == 0):
         return float("nan")
     return float(np.corrcoef(ranks)[0, 1])
-
-
-def _addmul_experiments(evaluations: pd.DataFrame) -> list[str]:
-    return [
-        experiment
-        for experiment, found in evaluations.groupby("experiment", sort=False)
-        if set(OPS) <= set(found["evaluated_function"]) | set(found["mask_target"].dropna())
-    ]

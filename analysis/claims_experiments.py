@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.chance import chance_iou
 from analysis.class_removal import class_removal, confusion_differences, removed_share
+from analysis.transfer import layer_counts, reported_tasks
 from analysis.verdicts import (
     CHANCE_SEQUENCE,
     CHANCE_TWO_DIGITS,
@@ -45,7 +46,6 @@ SIMILAR_CLASSES = (("cat", "dog"), ("dog", "cat"), ("automobile", "truck"), ("tr
 ORDER_LABEL = re.compile(r"^(?P<target>.+)-order(?P<order>\d+)$")
 # C16: (lower, higher) fresh logits; sharing must be larger at the lower one.
 FRESH_LOGIT_STEPS = ((0.0, 2.0), (-1.0, 0.0))
-REPORTED_TASKS = (2, 4, 6, 8, 10)  # E7's reported tasks (task_index; 0 = plain MNIST)
 # The control mask's keep probabilities sigmoid(l), as shares of its masked weights in
 # [0, 0.1], [0.9, 1] and (0.1, 0.9); one row per seed (table keep_probability_mass).
 KEEP_PROBABILITY_MASS_TABLE = "keep_probability_mass"
@@ -281,18 +281,16 @@ def claim_c13(overlaps: pd.DataFrame) -> ClaimVerdict:
 def claim_c16(sharing: pd.DataFrame, fresh_logits: dict[str, float]) -> ClaimVerdict:
     """C16 on one experiment's `transfer_sharing`; `fresh_logits[setting]` is each setting's
     fresh logit. Per layer after the first (never shared), sharing = shared / kept summed
-    over the layer's tensors, mean over the reported tasks (all after the first if none)."""
+    over the layer's tensors, mean over the paper's reported tasks (`transfer.reported_tasks`:
+    2, 4, 6, 8, 10 with task 1 = plain MNIST; all after the first if none)."""
     frame = sharing.assign(fresh_logit=sharing["setting"].map(fresh_logits))
     needed = sorted({logit for step in FRESH_LOGIT_STEPS for logit in step})
     if absent := [f"{v:g}" for v in needed if v not in set(frame["fresh_logit"])]:
         return not_run("C16", f"no transfer sharing with fresh logit {', '.join(absent)}")
-    reported = [t for t in REPORTED_TASKS if t in set(frame["task_index"])]
-    frame = frame[frame["task_index"].isin(reported) if reported else frame["task_index"] > 0]
-    frame = frame.assign(module=frame["layer"].str.rsplit(".", n=1).str[0])
-    first = frame.loc[frame["layer_index"] == frame["layer_index"].min(), "module"].iloc[0]
     counts = (
-        frame[frame["module"] != first]
-        .groupby(["fresh_logit", "module", "seed", "task_index"])[["shared", "kept"]]
+        layer_counts(reported_tasks(frame))
+        .rename(columns={"layer": "module"})
+        .groupby(["fresh_logit", "module", "seed", "task"])[["shared", "kept"]]
         .sum()
     )
     per_layer = (

@@ -1,17 +1,10 @@
-"""Which rows each claim of E2-E7 is judged on: experiments found by their data, and the
-experiments a claim compares matched by their task and model config.
+"""Which rows each claim of E2-E7 is judged on: experiments selected by their declared
+role (`analysis/roles.py`), and the experiments a claim compares matched by their config.
 
-An experiment is double addition when its evaluations name pair1 and pair2; SCAN when they
-name simple and addprim_jump (a baseline when it has no masks); the Mathematics Dataset
-when an easy mask is evaluated on hard; CIFAR-10 class removal when its confusions have a
-without_<class> mask; E6 when its overlaps pair `<t>-order<i>` with `<t>-order<j>`; E7 when
-it has `transfer_sharing` rows.
-
-Two experiments match (C6: copyweight and plain FNN; C9: IID net and the baseline trained
-on a split) when the `task` and `model` sections of their jobs' configs (`runs.config_json`)
-are equal. Without runs rows, the naming convention of configs/sweeps/ stands in: the
-copyweight control of `X` is `X_copyweight` and the baselines of `X` are `X_baselines`,
-each in the same setting (C6) or with `training.target_function` in the setting (C9).
+Two experiments match (C6: a double_add_copyweight experiment and the plain double_add
+FNN; C9: a scan experiment and the scan_baseline trained on a split) when the `task` and
+`model` sections of their jobs' configs (`runs.config_json`) are equal. Without runs rows,
+the only experiment of the partner role stands in when there is exactly one.
 """
 
 from __future__ import annotations
@@ -25,9 +18,6 @@ from analysis.claims_experiments import (
     KEEP_PROBABILITY_MASS_COLUMNS,
     KEEP_PROBABILITY_MASS_TABLE,
     ORDER_LABEL,
-    PAIRS,
-    SCAN_IID,
-    SCAN_JUMP,
     claim_c5,
     claim_c6,
     claim_c7,
@@ -42,46 +32,52 @@ from analysis.claims_experiments import (
     claim_c17,
     claim_c17_scan,
 )
-from analysis.class_removal import REMOVAL_PREFIX
 from analysis.schema import TABLES
 from analysis.verdicts import ClaimVerdict, not_run, scope, table
 
-COPY_WEIGHTS = "copy_pair_weights"  # the E2 copyweight control's `before_masking`
+ALL_SETTINGS = "mean over all settings"
 FRESH_LOGIT_KEY = "transfer.fresh_logit"
 TRAINED_ON_KEY = "training.target_function"
 DROPOUT_KEY = "model.dropout"
 Key = tuple[str, str]  # (experiment, setting)
 
 
-def experiment_verdicts(tables: dict[str, pd.DataFrame]) -> list[ClaimVerdict]:
+def experiment_verdicts(
+    tables: dict[str, pd.DataFrame], roles: dict[str, str]
+) -> list[ClaimVerdict]:
     """Verdicts of C5-C13, C16, and of C15 (E2) and C17 (E2, SCAN IID), for every
-    experiment and setting they apply to; none for experiments absent from the tables."""
+    experiment and setting of the roles they are scoped to; `roles`: experiment -> role."""
     frames = {name: table(tables, name, list(TABLES[name].model_fields)) for name in TABLES}
     frames["masses"] = table(tables, KEEP_PROBABILITY_MASS_TABLE, KEEP_PROBABILITY_MASS_COLUMNS)
     configs = _configs(frames["runs"])
+
+    def having(*wanted: str) -> list[str]:
+        return [experiment for experiment, role in roles.items() if role in wanted]
+
     return [
-        *_double_addition(frames, configs),
-        *_scan(frames, configs),
-        *_mathematics(frames),
-        *_class_removal(frames, configs),
-        *_mask_stability(frames),
-        *_transfer(frames, configs),
+        *_double_addition(frames, configs, having("double_add"), having("double_add_copyweight")),
+        *_scan(frames, configs, having("scan"), having("scan_baseline")),
+        *_mathematics(frames, having("mathematics")),
+        *_class_removal(frames, configs, having("class_removal")),
+        *_mask_stability(frames, having("mask_stability")),
+        *_transfer(frames, configs, having("transfer")),
     ]
 
 
 def _double_addition(
-    frames: dict[str, pd.DataFrame], configs: dict[Key, dict]
+    frames: dict[str, pd.DataFrame],
+    configs: dict[Key, dict],
+    plain_experiments: list[str],
+    copy_experiments: list[str],
 ) -> list[ClaimVerdict]:
     evaluations, overlaps = frames["evaluations"], frames["mask_overlaps"]
-    keys = _settings(evaluations, lambda rows: set(PAIRS) <= set(rows["evaluated_function"]))
-    copies = [key for key in keys if _is_copyweight(key, configs)]
+    keys = _settings(evaluations, plain_experiments + copy_experiments)
+    copies = [key for key in keys if key[0] in copy_experiments]
+    plains = [key for key in keys if key not in copies]
     verdicts = []
     for key in keys:
         if key in copies:
-            plain = next(
-                (k for k in keys if k not in copies and _matches(k, key, configs, "_copyweight")),
-                None,
-            )
+            plain = _partner(key, plains, configs)
             verdict = (
                 claim_c6(scope(overlaps, *key), scope(overlaps, *plain))
                 if plain
@@ -89,7 +85,7 @@ def _double_addition(
             )
             verdicts.append(_label(verdict, key))
             continue
-        copy = next((k for k in copies if _matches(key, k, configs, "_copyweight")), None)
+        copy = _partner(key, copies, configs)
         found = [
             claim_c5(
                 scope(evaluations, *key),
@@ -103,21 +99,22 @@ def _double_addition(
     return verdicts
 
 
-def _scan(frames: dict[str, pd.DataFrame], configs: dict[Key, dict]) -> list[ClaimVerdict]:
+def _scan(
+    frames: dict[str, pd.DataFrame],
+    configs: dict[Key, dict],
+    masked_experiments: list[str],
+    baseline_experiments: list[str],
+) -> list[ClaimVerdict]:
     evaluations = frames["evaluations"]
-    keys = _settings(
-        evaluations, lambda rows: {SCAN_IID, SCAN_JUMP} <= set(rows["evaluated_function"])
-    )
-    masked = [key for key in keys if (scope(evaluations, *key)["mask_variant"] == "mask").any()]
-    baselines = [key for key in keys if key not in masked]
+    masked = _settings(evaluations, masked_experiments)
+    baselines = _settings(evaluations, baseline_experiments)
     verdicts = []
     for key in masked:
         trained = {
             _value(b, configs, "training", "target_function", TRAINED_ON_KEY): scope(
                 evaluations, *b
             )
-            for b in baselines
-            if _matches(key, b, configs, "_baselines", same_setting=False)
+            for b in _partners(key, baselines, configs)
         }
         found = [
             claim_c7(scope(evaluations, *key)),
@@ -129,22 +126,17 @@ def _scan(frames: dict[str, pd.DataFrame], configs: dict[Key, dict]) -> list[Cla
     return verdicts
 
 
-def _mathematics(frames: dict[str, pd.DataFrame]) -> list[ClaimVerdict]:
+def _mathematics(frames: dict[str, pd.DataFrame], experiments: list[str]) -> list[ClaimVerdict]:
     evaluations = frames["evaluations"]
-    keys = _settings(
-        evaluations,
-        lambda rows: (
-            (rows["mask_target"] == "easy") & (rows["evaluated_function"] == "hard")
-        ).any(),
-    )
+    keys = _settings(evaluations, experiments)
     return [_label(claim_c10(scope(evaluations, *key)), key) for key in keys]
 
 
-def _class_removal(frames: dict[str, pd.DataFrame], configs: dict[Key, dict]) -> list[ClaimVerdict]:
+def _class_removal(
+    frames: dict[str, pd.DataFrame], configs: dict[Key, dict], experiments: list[str]
+) -> list[ClaimVerdict]:
     confusions = frames["confusions"]
-    keys = _settings(
-        confusions, lambda rows: rows["mask_target"].dropna().str.startswith(REMOVAL_PREFIX).any()
-    )
+    keys = _settings(confusions, experiments)
     verdicts = []
     for key in keys:
         rows = scope(confusions, *key)
@@ -159,20 +151,24 @@ def _class_removal(frames: dict[str, pd.DataFrame], configs: dict[Key, dict]) ->
     return verdicts
 
 
-def _mask_stability(frames: dict[str, pd.DataFrame]) -> list[ClaimVerdict]:
+def _mask_stability(frames: dict[str, pd.DataFrame], experiments: list[str]) -> list[ClaimVerdict]:
     overlaps = frames["mask_overlaps"]
     ordered = overlaps[
         overlaps["function_a"].str.match(ORDER_LABEL)
         & overlaps["function_b"].str.match(ORDER_LABEL)
+        & overlaps["experiment"].isin(experiments)
     ]
     return [
-        _label(claim_c13(scope(overlaps, experiment)), (experiment, "mean over all settings"))
+        _label(claim_c13(scope(overlaps, experiment)), (experiment, ALL_SETTINGS))
         for experiment in ordered["experiment"].unique()
     ]
 
 
-def _transfer(frames: dict[str, pd.DataFrame], configs: dict[Key, dict]) -> list[ClaimVerdict]:
+def _transfer(
+    frames: dict[str, pd.DataFrame], configs: dict[Key, dict], experiments: list[str]
+) -> list[ClaimVerdict]:
     sharing = frames["transfer_sharing"]
+    sharing = sharing[sharing["experiment"].isin(experiments)]
     verdicts = []
     for experiment, rows in sharing.groupby("experiment", sort=False):
         groups: dict[str, dict[str, float]] = {}
@@ -196,9 +192,8 @@ def _transfer(frames: dict[str, pd.DataFrame], configs: dict[Key, dict]) -> list
     return verdicts
 
 
-def _settings(frame: pd.DataFrame, belongs) -> list[Key]:
-    """(experiment, setting) of every experiment whose rows satisfy `belongs`, in table order."""
-    experiments = [e for e, rows in frame.groupby("experiment", sort=False) if belongs(rows)]
+def _settings(frame: pd.DataFrame, experiments: list[str]) -> list[Key]:
+    """(experiment, setting) of the experiments' rows, in table order."""
     found = frame[frame["experiment"].isin(experiments)][["experiment", "setting"]]
     return list(found.drop_duplicates().itertuples(index=False, name=None))
 
@@ -221,20 +216,23 @@ def _value(key: Key, configs: dict[Key, dict], section: str, field: str, setting
     return (json.loads(key[1]) if key[1] else {}).get(setting_key)
 
 
-def _is_copyweight(key: Key, configs: dict[Key, dict]) -> bool:
-    if key in configs:
-        return configs[key].get("before_masking") == COPY_WEIGHTS
-    return key[0].endswith("_copyweight")
+def _partners(key: Key, candidates: list[Key], configs: dict[Key, dict]) -> list[Key]:
+    """The candidates with the same task and model config as `key`; without configs, every
+    candidate of the only other experiment (when there is exactly one)."""
+    if key in configs and all(other in configs for other in candidates):
+        sections = {s: configs[key].get(s) for s in ("task", "model")}
+        return [
+            other
+            for other in candidates
+            if {s: configs[other].get(s) for s in ("task", "model")} == sections
+        ]
+    return candidates if len({other[0] for other in candidates}) == 1 else []
 
 
-def _matches(
-    key: Key, other: Key, configs: dict[Key, dict], suffix: str, same_setting: bool = True
-) -> bool:
-    """Same task and model config; without configs, `other` is `key`'s experiment + suffix."""
-    if key in configs and other in configs:
-        sections = [{s: configs[k].get(s) for s in ("task", "model")} for k in (key, other)]
-        return sections[0] == sections[1]
-    return other[0] == key[0] + suffix and (not same_setting or other[1] == key[1])
+def _partner(key: Key, candidates: list[Key], configs: dict[Key, dict]) -> Key | None:
+    """The matching candidate in `key`'s setting, else the first match in any setting."""
+    found = _partners(key, candidates, configs)
+    return next((k for k in found if k[1] == key[1]), found[0] if found else None)
 
 
 def _label(verdict: ClaimVerdict, key: Key) -> ClaimVerdict:

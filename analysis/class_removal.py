@@ -118,6 +118,6 @@ def removed_share(mask_rows: pd.DataFrame, control: str) -> pd.DataFrame:
 def removed_per_token(mask_rows: pd.DataFrame, control: str) -> pd.DataFrame:
     """Per mask (other than the control) and output token: % of the control's kept weights removed."""
     summary = over_seeds(
-        removed_share(mask_rows, control), ["mask_target", "row", "token"], "removed %"
+        removed_share(mask_rows, control), ["mask_target", "row", "token"], "removed %", (0, 100)
     )
     return summary.sort_values(["mask_target", "row"]).rename(columns={"mask_target": "mask"})

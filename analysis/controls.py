@@ -2,8 +2,11 @@
 
 Specificity: removing f's module ("not-f") should hurt f clearly more than removing as
 many random weights per layer ("random-f"), and spare the other function g at least as
-well. Both differences are per seed (random draws averaged first), with bootstrap
-intervals over seeds.
+well. Both differences are per seed (random draws averaged first), with 95% t-intervals
+over seeds (`analysis/intervals.py`). When not-f and random-f both leave f at chance
+(the upper end of each one's t-interval of f's accuracy at most AT_CHANCE_TOLERANCE above
+chance), neither can hurt f more than the other: the row says "cannot tell (both at
+chance)" rather than "not specific".
 
 Convergence: a fit whose kept fraction still falls over its last 10% of steps had not
 converged; short fits leave masks dense and overlaps high, so the report flags them.
@@ -13,8 +16,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.bootstrap import MeanInterval, bootstrap_mean
+from analysis.intervals import MeanInterval, mean_interval
+from analysis.verdicts import CHANCE_TWO_DIGITS
 
+AT_CHANCE_TOLERANCE = 0.02  # f's accuracy "at chance": interval's top within 2 points of it
 STILL_SHRINKING = 0.01  # kept fraction falling by more than 1 point over the last 10% of steps
 PAIRS = (
     ("inverted", "random_removal", "all layers"),
@@ -34,15 +39,22 @@ def _per_seed(
 
 
 def interval_text(interval: MeanInterval, scale: float = 100.0, digits: int = 1) -> str:
+    """ "+80.3 ± 5.1 [+67.6, +93.0]": mean ± std [95% t-interval] over seeds."""
     if interval.n == 0:
         return "-"
     if not interval.spread_known:
         return f"{interval.mean * scale:+.{digits}f} (1 seed)"
-    return f"{interval.mean * scale:+.{digits}f} [{interval.low * scale:+.{digits}f}, {interval.high * scale:+.{digits}f}]"
+    return (
+        f"{interval.mean * scale:+.{digits}f} ± {interval.std * scale:.{digits}f} "
+        f"[{interval.low * scale:+.{digits}f}, {interval.high * scale:+.{digits}f}]"
+    )
 
 
-def specificity(evaluations: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
-    """One row per mask target f, other function g and control pair (all layers / I/O kept)."""
+def specificity(
+    evaluations: pd.DataFrame, targets: list[str], chance: float = CHANCE_TWO_DIGITS
+) -> pd.DataFrame:
+    """One row per mask target f, other function g and control pair (all layers / I/O
+    kept); `chance` is f's accuracy when guessing (a 2-digit answer by default)."""
     rows = []
     for target in targets:
         base_f = _per_seed(evaluations, "none", None, target)
@@ -54,8 +66,12 @@ def specificity(evaluations: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
                     continue
                 not_f_on_g = _per_seed(evaluations, removed, target, other)
                 random_on_g = _per_seed(evaluations, random, target, other)
-                extra_damage = bootstrap_mean((random_on_f - not_f_on_f).dropna().to_numpy())
-                spared = bootstrap_mean((not_f_on_g - random_on_g).dropna().to_numpy())
+                extra_damage = mean_interval((random_on_f - not_f_on_f).dropna().to_numpy())
+                spared = mean_interval((not_f_on_g - random_on_g).dropna().to_numpy())
+                at_chance = all(
+                    _at_chance(mean_interval(on_f.to_numpy()), chance)
+                    for on_f in (not_f_on_f, random_on_f)
+                )
                 rows.append(
                     {
                         "mask": target,
@@ -68,18 +84,24 @@ def specificity(evaluations: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
                         "random-f on g %": round(100 * random_on_g.mean(), 1),
                         "extra damage to f (pts)": interval_text(extra_damage),
                         "g spared vs random (pts)": interval_text(spared),
-                        "verdict": _specific(extra_damage, spared),
+                        "verdict": _specific(extra_damage, spared, at_chance),
                         "seeds": extra_damage.n,
                     }
                 )
     return pd.DataFrame(rows)
 
 
-def _specific(extra_damage: MeanInterval, spared: MeanInterval) -> str:
+def _at_chance(accuracy: MeanInterval, chance: float) -> bool:
+    return accuracy.spread_known and accuracy.high <= chance + AT_CHANCE_TOLERANCE
+
+
+def _specific(extra_damage: MeanInterval, spared: MeanInterval, both_at_chance: bool) -> str:
     if extra_damage.n == 0:
         return "not run"
     if not extra_damage.spread_known:
         return "unclear"
+    if both_at_chance:
+        return "cannot tell (both at chance)"
     if extra_damage.low > 0 and spared.high >= 0:
         return "specific"
     if extra_damage.high < 0 or spared.high < 0:

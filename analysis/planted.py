@@ -7,7 +7,7 @@ structure is read from the `mask_overlaps` layer names of the A/B mask pair:
 - shared trunk (`trunk`): the masks share more than half of the trunk weights they keep;
 - nested (`trunk` read by B's head, `deep_a` only by A): in the trunk, B's mask is nearly a
   subset of A's (IoMin >= 0.9) while IoU stays well below that (<= IoMin - 0.1).
-Each verdict uses the bootstrap interval over seeds: "recovered" when the interval meets
+Each verdict uses the 95% t-interval over seeds: "recovered" when the interval meets
 the bound, "not recovered" when it lies on the wrong side, "unclear" otherwise.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.bootstrap import MeanInterval, bootstrap_mean
+from analysis.intervals import MeanInterval, mean_interval
 
 DISJOINT_MAX_SHARED = 0.1
 SHARED_MIN_SHARED = 0.5
@@ -70,20 +70,20 @@ def planted_verdicts(overlaps: pd.DataFrame) -> pd.DataFrame:
         if structure == "disjoint":
             scope = group[group["layer"].str.startswith(("tower_a.", "tower_b."))]
             stats = _per_seed(scope)
-            interval = bootstrap_mean(stats["iou"].to_numpy())
+            interval = mean_interval(stats["iou"].to_numpy())
             verdict = _verdict(interval, DISJOINT_MAX_SHARED, above=False)
             statistic, bound = "IoU of kept hidden weights", f"< {DISJOINT_MAX_SHARED}"
             value = _text(interval)
         elif structure == "shared_trunk":
             stats = _per_seed(group[group["layer"].str.startswith("trunk.")])
-            interval = bootstrap_mean(stats["iou"].to_numpy())
+            interval = mean_interval(stats["iou"].to_numpy())
             verdict = _verdict(interval, SHARED_MIN_SHARED, above=True)
             statistic, bound = "IoU of kept trunk weights", f"> {SHARED_MIN_SHARED}"
             value = _text(interval)
         else:
             stats = _per_seed(group[group["layer"].str.startswith("trunk.")])
-            iomin = bootstrap_mean(stats["iomin"].to_numpy())
-            gap = bootstrap_mean((stats["iomin"] - stats["iou"]).to_numpy())
+            iomin = mean_interval(stats["iomin"].to_numpy())
+            gap = mean_interval((stats["iomin"] - stats["iou"]).to_numpy())
             first, second = (
                 _verdict(iomin, NESTED_MIN_IOMIN, True),
                 _verdict(gap, NESTED_MIN_GAP, True),
@@ -103,7 +103,7 @@ def planted_verdicts(overlaps: pd.DataFrame) -> pd.DataFrame:
                 "setting": setting,
                 "planted": structure,
                 "statistic": statistic,
-                "value (mean [95% interval])": value,
+                "value (mean [95% t-interval])": value,
                 "bound": bound,
                 "seeds": interval.n,
                 "verdict": verdict,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.accuracy import accuracy_over_seeds
+from analysis.attribution import stale_jobs
 from analysis.claims import ClaimVerdict, check_claims
 from analysis.document import Heading, Paragraph, to_html, to_markdown
 from analysis.sections import (
@@ -32,6 +33,11 @@ from analysis.sections import (
     transfer_section,
     trend_section,
 )
+from analysis.sections_extra import (
+    half_mask_section,
+    op_confusion_section,
+    shared_proportion_section,
+)
 
 
 def write_report(
@@ -42,10 +48,19 @@ def write_report(
 ) -> list[Path]:
     """Write the report folder; `verdicts` default to `check_claims(tables)`."""
     writer = ReportWriter(out_dir)
-    runs = tables["runs"]
+    stale = stale_jobs(tables)
+    runs = tables["runs"].drop_duplicates("job_id")  # a shared job is listed per experiment
+    runs = runs[~runs["job_id"].isin(stale)]
     done = int((runs["status"] == "done").sum()) if not runs.empty else 0
     failed = int((runs["status"] == "failed").sum()) if not runs.empty else 0
     writer.add(Heading(f"Report: {sweep}", 1), Paragraph(f"Jobs: {done} done, {failed} failed."))
+    if stale:
+        writer.add(
+            Paragraph(
+                f"Left out: the results of {len(stale)} jobs that the latest submission's plan "
+                "does not list (an earlier sweep file or code version under this sweep name)."
+            )
+        )
     verdicts = check_claims(tables) if verdicts is None else verdicts
     claims_section(writer, verdicts)
     planted_section(writer, tables["mask_overlaps"])
@@ -71,7 +86,12 @@ def write_report(
             if key != "runs"
         }
         sharing_section(writer, scope, experiment, name)
+        shared_proportion_section(
+            writer, scope.get("mask_sharing", pd.DataFrame()), experiment, name
+        )
         accuracy_section(writer, accuracy, experiment, setting, name)
+        op_confusion_section(writer, scope.get("op_confusion", pd.DataFrame()), name)
+        half_mask_section(writer, scope["evaluations"], name)
         targets = [
             t
             for t in group["mask_target"].dropna().unique()

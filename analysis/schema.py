@@ -39,6 +39,7 @@ class EvaluationRow(BaseModel):
     """`evaluations`: (model or mask) x evaluated target function -> accuracy, loss."""
 
     sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
     experiment: str
     setting: str
     seed: int
@@ -59,6 +60,7 @@ class MaskLayerRow(BaseModel):
     """`mask_layers`: mask x masked tensor -> weights kept, weights in the tensor."""
 
     sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
     experiment: str
     setting: str
     seed: int
@@ -76,6 +78,7 @@ class MaskOverlapRow(BaseModel):
     """`mask_overlaps`: two masks of one base model x masked tensor -> intersection counts."""
 
     sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
     experiment: str
     setting: str
     seed: int
@@ -94,6 +97,7 @@ class FitCurveRow(BaseModel):
     """`fit_curves`: a mask fit's metrics at its logging steps (convergence checks)."""
 
     sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
     experiment: str
     setting: str
     seed: int
@@ -115,6 +119,7 @@ class KeepProbabilityRow(BaseModel):
     """
 
     sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
     experiment: str
     setting: str
     seed: int
@@ -133,6 +138,7 @@ class ConfusionRow(BaseModel):
     class (classes without samples have no rows)."""
 
     sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
     experiment: str
     setting: str
     seed: int
@@ -151,6 +157,7 @@ class MaskRowRow(BaseModel):
     (control's kept - kept_and_control) / control's kept, from X's and the control's rows."""
 
     sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
     experiment: str
     setting: str
     seed: int
@@ -183,6 +190,67 @@ class TransferSharingRow(BaseModel):
     kept: int
 
 
+class MaskSharingRow(BaseModel):
+    """`mask_sharing`: non-control mask A x masked tensor j -> kept = #M_A,j, shared =
+    #(M_A,j and the union of M_B,j over the other non-control masks B of the same base
+    model), weights in the tensor. Shared proportion (paper) = shared / kept; written when a
+    base model has two or more non-control masks."""
+
+    sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str
+    target_function: str
+    target_index: int  # position in the task's target functions (0 = control, never here)
+    layer: str
+    layer_index: int
+    kept: int
+    shared: int
+    total: int
+
+
+class OpConfusionRow(BaseModel):
+    """`op_confusion`: add/mul (E1): (base model or mask variant) x true op x answer match ->
+    share of that op's evaluation samples whose 2-digit answer is the sum, the product (each
+    counted on its own, so a sample where sum = product mod 100 can count in both) or
+    neither."""
+
+    sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    mask_job_id: str | None = None
+    mask_target: str | None = None  # None with mask_variant "none": the unmasked base model
+    mask_variant: str  # none | mask | inverted
+    true_op: str  # add | mul
+    answer_matches: str  # sum | product | neither
+    fraction: float
+    samples: int  # evaluation samples of the true op
+
+
+class JobExperimentRow(BaseModel):
+    """`job_experiments`: job x experiment and grid point it serves, written at submit.
+
+    A job that several experiments plan with the same config (a composed sweep) runs once
+    and serves each of them: the analysis counts its rows under every experiment and
+    setting listed here (join any table on `job_id`). `role` is the experiment's declared
+    paper role, which decides the claims judged on it.
+    """
+
+    sweep: str
+    job_id: str
+    kind: str
+    experiment: str
+    setting: str
+    seed: int
+    role: str | None = None
+
+
 TABLES: dict[str, type[BaseModel]] = {
     "runs": RunRow,
     "evaluations": EvaluationRow,
@@ -193,6 +261,9 @@ TABLES: dict[str, type[BaseModel]] = {
     "confusions": ConfusionRow,
     "mask_rows": MaskRowRow,
     "transfer_sharing": TransferSharingRow,
+    "mask_sharing": MaskSharingRow,
+    "op_confusion": OpConfusionRow,
+    "job_experiments": JobExperimentRow,
 }
 
 _ARROW_TYPES: dict[Any, pa.DataType] = {
@@ -218,6 +289,11 @@ def arrow_schema(row_model: type[BaseModel]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def to_arrow(table: str, rows: list[BaseModel]) -> pa.Table:
+def to_arrow(table: str, rows: list[BaseModel], job_id: str = "") -> pa.Table:
+    """The rows as an Arrow table; an empty `job_id` column takes the writing job's id."""
     row_model = TABLES[table]
-    return pa.Table.from_pylist([row.model_dump() for row in rows], schema=arrow_schema(row_model))
+    dumped = [row.model_dump() for row in rows]
+    if job_id and "job_id" in row_model.model_fields:
+        for row in dumped:
+            row["job_id"] = row["job_id"] or job_id
+    return pa.Table.from_pylist(dumped, schema=arrow_schema(row_model))

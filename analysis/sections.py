@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.accuracy import accuracy_table
-from analysis.bootstrap import bootstrap_mean
 from analysis.chance import with_chance
 from analysis.claims import ClaimVerdict
 from analysis.class_removal import class_removal, class_removal_summary, removed_per_token
 from analysis.controls import convergence, specificity
 from analysis.document import Block, Figure, Heading, Paragraph, Table
 from analysis.figures import accuracy_bars, keep_histogram, sharing_bars, short_layer
+from analysis.headline import claim_outcomes, headline
+from analysis.intervals import SHARE, mean_interval
 from analysis.planted import planted_layers, planted_verdicts
 from analysis.sharing import sharing_over_seeds, total_shared_percent
-from analysis.summary import format_mean_std
+from analysis.summary import format_mean_std, spread_caption
 from analysis.transfer import transfer_figure, transfer_sharing_table
 from analysis.trends import beta_figure, setting_trends
 
@@ -77,35 +79,55 @@ class ReportWriter:
 
 
 def claims_held(verdicts: list[ClaimVerdict]) -> str:
-    """E.g. "4/6": claims that hold out of those that were run."""
-    judged = [v for v in verdicts if v.verdict != "not run"]
-    return f"{sum(v.verdict == 'holds' for v in judged)}/{len(judged)}"
+    """The MLflow tag, e.g. "4/9": claims that hold (all their rows hold) out of the claims
+    in the table, counted per claim as the headline counts them."""
+    outcomes = claim_outcomes(verdicts)
+    return f"{sum(o.outcome == 'holds' for o in outcomes)}/{len(outcomes)}"
 
 
 def claims_section(writer: ReportWriter, verdicts: list[ClaimVerdict]) -> None:
+    """The headline (per claim), then one row per claim, experiment and setting with the
+    short statement beside the verdict, then the claims' full statements."""
     statements = {v.claim: v.statement for v in verdicts}
     frame = pd.DataFrame(
         [
             {
                 "claim": v.claim,
+                "statement": v.short,
                 "experiment": v.experiment,
                 "setting": setting_label(v.setting) if v.setting.startswith("{") else v.setting,
                 "verdict": v.verdict,
-                "our numbers (mean [95% interval])": v.numbers,
                 "seeds": v.seeds,
+                "our numbers (mean ± std [95% t-interval])": v.numbers,
                 "reason": v.reason,
             }
             for v in verdicts
         ]
     )
+    outcomes = pd.DataFrame(
+        [
+            {
+                "claim": o.claim,
+                "statement": o.short,
+                "verdict": o.outcome + (f" ({o.why})" if o.why else ""),
+                "why": o.reason,
+            }
+            for o in claim_outcomes(verdicts)
+        ]
+    )
     writer.add(
         Heading("The paper's claims"),
         Paragraph(
-            f"Claims held: {claims_held(verdicts)} of those run. A verdict holds only when the 95% "
-            "bootstrap interval over seeds excludes the opposite direction; a claim that does not "
-            "hold is shown like one that does."
+            f"{headline(verdicts)}. A claim holds when every experiment and setting that judges "
+            "it holds, and does not hold when any does not. Each comparison is a one-sided test "
+            "at the 2.5% level on the seed means: the 95% Student-t interval of the per-seed "
+            "margin (t quantile with seeds - 1 degrees of freedom) lies above 0 (holds) or below "
+            "0 (does not hold); otherwise unclear. One seed never gives a verdict, and an "
+            "experiment with fewer finished seeds than planned is incomplete. A claim that does "
+            "not hold is shown like one that does."
         ),
     )
+    writer.add(Table(outcomes, "One verdict per claim"))
     writer.table(frame, "claims", "Verdicts per experiment and setting")
     writer.add(
         Table(
@@ -202,7 +224,7 @@ def token_section(
     writer.table(
         frame,
         f"{name}_removed_per_token",
-        f"Share of the {control.iloc[0]} mask's kept weights in each output token's row that each split mask removes",
+        f"Share of the {control.iloc[0]} mask's kept weights in each output token's row that each split mask removes ({spread_caption(frame['seeds'])})",
         shown[["mask", "token", "removed %", "seeds"]],
     )
 
@@ -222,11 +244,11 @@ def transfer_section(writer: ReportWriter, rows: pd.DataFrame) -> None:
         shown = summary.assign(
             setting=[setting_label(s) for s in summary["setting"]],
             **{"sharing %": [summarise_row(r) for r in summary.itertuples()]},
-        )[["setting", "task_index", "layer", "sharing %", "seeds"]]
+        )[["setting", "task", "layer_number", "layer", "sharing %", "seeds"]]
         writer.table(
             summary,
             f"{slug(experiment)}_transfer_sharing",
-            "Transfer sharing per task and layer",
+            f"Transfer sharing per task and layer ({spread_caption(summary['seeds'])})",
             shown,
         )
 
@@ -285,13 +307,13 @@ def sharing_section(
                 chance_means.reset_index(), on="layer_index"
             ),
             f"{name}_sharing_{a}_{b}",
-            "Sharing per layer (mean ± std [95% bootstrap interval] over seeds); chance = two independent random masks of the same per-layer densities",
+            f"Sharing per layer ({spread_caption(sharing['seeds'])}); chance = two independent random masks of the same per-layer densities",
             shown,
         )
         writer.add(
             Paragraph(
-                f"Total shared: {summarise(shared)} % of the {a} mask's weights "
-                f"are also kept by the {b} mask (seeds: {len(shared)})."
+                f"Total shared: {summarise(shared, bounds=(0, 100))} % of the {a} mask's weights "
+                f"are also kept by the {b} mask ({spread_caption([shared.count()])})."
             )
         )
     if not mask_layers.empty:
@@ -305,15 +327,19 @@ def sharing_section(
             [
                 {
                     "mask": target,
-                    "weights kept": summarise(g["kept"], digits=0),
-                    "density %": summarise(g["density"], scale=100),
+                    "weights kept": summarise(g["kept"], digits=0, bounds=(0, math.inf)),
+                    "density %": summarise(g["density"], scale=100, bounds=SHARE),
                     "seeds": len(g),
                 }
                 for target, g in totals.groupby("target_function", sort=False)
             ]
         )
         writer.add(Heading("Mask sizes", 3))
-        writer.table(sizes, f"{name}_mask_sizes", "Weights each mask keeps (all masked tensors)")
+        writer.table(
+            sizes,
+            f"{name}_mask_sizes",
+            f"Weights each mask keeps, all masked tensors ({spread_caption(sizes['seeds'])})",
+        )
 
 
 def _pair_rows(overlaps: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
@@ -322,10 +348,15 @@ def _pair_rows(overlaps: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     return layer_sharing(overlaps[(overlaps["function_a"] == a) & (overlaps["function_b"] == b)])
 
 
-def summarise(values: pd.Series, scale: float = 1.0, digits: int = 1) -> str:
-    """mean ± std [95% bootstrap interval] of per-seed values."""
-    interval = bootstrap_mean(values.to_numpy())
-    return format_mean_std(values.mean(), values.std(), scale, digits, interval.low, interval.high)
+def summarise(
+    values: pd.Series,
+    scale: float = 1.0,
+    digits: int = 1,
+    bounds: tuple[float, float] | None = None,
+) -> str:
+    """mean ± std [95% t-interval, cut to `bounds`] of per-seed values."""
+    interval = mean_interval(values.to_numpy(), bounds=bounds)
+    return format_mean_std(interval.mean, interval.std, scale, digits, interval.low, interval.high)
 
 
 def _cells(frame: pd.DataFrame, column: str, scale: float, digits: int = 1) -> list[str]:
@@ -350,7 +381,7 @@ def accuracy_section(
     writer.table(
         part.drop(columns=["experiment"]),
         f"{name}_accuracy",
-        "Accuracy % (mean ± std [95% bootstrap interval] over seeds); not-f removes f's weights; random-f removes as many random weights per layer",
+        f"Accuracy % ({spread_caption(part['seeds'])}); not-f removes f's weights; random-f removes as many random weights per layer",
         accuracy_table(accuracy, experiment, setting),
     )
 
@@ -365,9 +396,11 @@ def controls_section(
         Heading("Is the module more than damage? not-f against random-f", 3),
         Paragraph(
             "Extra damage: how much more f's accuracy falls under not-f than under random-f "
-            "(points, mean [95% bootstrap interval] over seeds). g spared: g's accuracy under "
+            f"(points, {spread_caption(frame['seeds'])}). g spared: g's accuracy under "
             "not-f minus under random-f. A module is specific when the extra damage is clearly "
-            "positive and g is spared at least as well."
+            "positive (interval above 0) and g is spared at least as well; when not-f and "
+            "random-f both leave f at chance (each interval of f's accuracy ends within 2 points "
+            "of chance) nothing can be told."
         ),
     )
     writer.table(frame, f"{name}_specificity", "Removal controls")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.intervals import SHARE
 from analysis.summary import over_seeds
 
 SHARING_COLUMNS = [
@@ -44,7 +45,7 @@ def layer_sharing(overlaps: pd.DataFrame) -> pd.DataFrame:
 
 
 def sharing_over_seeds(overlaps: pd.DataFrame, function_a: str, function_b: str) -> pd.DataFrame:
-    """Mean, std, 95% interval and seed count of every sharing statistic per layer."""
+    """Mean, std, 95% t-interval and seed count of every sharing statistic per layer."""
     pair = overlaps[(overlaps["function_a"] == function_a) & (overlaps["function_b"] == function_b)]
     if pair.empty:
         pair = overlaps[
@@ -55,7 +56,7 @@ def sharing_over_seeds(overlaps: pd.DataFrame, function_a: str, function_b: str)
     keys = ["experiment", "setting", "layer_index", "layer"]
     merged = None
     for column in SHARING_COLUMNS:
-        summary = over_seeds(stats, keys, column).rename(
+        summary = over_seeds(stats, keys, column, SHARE).rename(
             columns={
                 "mean": f"{column}_mean",
                 "std": f"{column}_std",

@@ -2,10 +2,13 @@
 
 A claim is one or more directional comparisons. Per seed, a margin is positive where the
 claim's direction holds; "near A rather than B" is the distance to B minus the distance to
-A. The bootstrap interval of the margin's mean over seeds decides: holds when it lies above
-0, does not hold when it lies below 0, unclear when it contains 0. A claim of several
-comparisons holds when all hold and does not hold when any does not. One seed gives a
-point estimate only, so its verdict is unclear and the reason says what the point says.
+A (|x - B| - |x - A|). The 95% Student-t interval of the margin's mean over seeds
+(`analysis/intervals.py`) decides, a one-sided test at the 2.5% level either way: holds
+when it lies above 0, does not hold when it lies below 0, unclear when it contains 0. A
+claim of several comparisons holds when all hold and does not hold when any does not.
+One seed gives a point estimate only, so its verdict is unclear and the reason says what
+the point says. Fewer finished seeds than planned give "incomplete (n of N seeds)", never
+a verdict (`judge`'s planned_seeds; from the plan's tables, `analysis/completeness.py`).
 Missing rows give "not run" with the rows named.
 """
 
@@ -14,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
-from analysis.bootstrap import MeanInterval, bootstrap_mean
+from analysis.intervals import SHARE, MeanInterval, interval_label, mean_interval
 from analysis.sharing import layer_sharing
 
 CHANCE_TWO_DIGITS = 0.01  # a 2-digit answer (add/mul, each pair of double addition)
@@ -58,7 +62,28 @@ STATEMENTS = {
     "C17": "The base model's accuracy is near 100% rather than chance.",
 }
 
-Verdict = Literal["holds", "does not hold", "unclear", "not run"]
+# What a reader sees beside a verdict row (at most 60 characters each).
+SHORT_STATEMENTS = {
+    "C1": "Each op's mask keeps its op and drops the other",
+    "C2": "Removing an op's mask hurts that op more than the other",
+    "C3": "Add/mul masks overlap at input/output, less in between",
+    "C4": "The mul mask is larger than the add mask",
+    "C5": "Double addition: each pair has its own weights",
+    "C6": "Copied pair weights are shared (IoU above plain)",
+    "C7": "SCAN split masks fail their split, most on add-jump",
+    "C8": "The jump mask removes I_JUMP's output row most",
+    "C9": "Split mask brings the IID net near the split baseline",
+    "C10": "The easy-only mask fails hard math problems",
+    "C11": "Removing a class's weights hurts that class only",
+    "C12": "Removed cat goes to dog and vice versa; car/truck too",
+    "C13": "Masks fitted on other data orders agree beyond chance",
+    "C14": "Accuracy stays up to beta 1e-4 while density falls",
+    "C15": "Control-mask keep probabilities are bimodal",
+    "C16": "Transfer sharing grows as fresh logits fall",
+    "C17": "Base models are near 100% accurate",
+}
+
+Verdict = Literal["holds", "does not hold", "unclear", "incomplete", "not run"]
 
 
 class ClaimVerdict(BaseModel):
@@ -66,12 +91,18 @@ class ClaimVerdict(BaseModel):
 
     claim: str
     statement: str
+    short: str = ""  # SHORT_STATEMENTS[claim] unless given: what a terminal row has room for
     verdict: Verdict
-    numbers: str  # means, 95% intervals and seed count, human readable
+    numbers: str  # means ± std, 95% t-intervals and seed count, human readable
     reason: str
     seeds: int
     experiment: str = ""
     setting: str = ""
+
+    @model_validator(mode="after")
+    def _short_statement(self) -> ClaimVerdict:
+        self.short = self.short or SHORT_STATEMENTS.get(self.claim, "")
+        return self
 
 
 @dataclass(frozen=True)
@@ -103,29 +134,42 @@ UNITS = {
 }
 
 
-def judge(claim: str, quantities: list[Quantity], comparisons: list[Comparison]) -> ClaimVerdict:
-    """The verdict from the comparisons' bootstrap intervals; quantities are only printed."""
-    intervals = [bootstrap_mean(comparison.margin) for comparison in comparisons]
+def judge(
+    claim: str,
+    quantities: list[Quantity],
+    comparisons: list[Comparison],
+    planned_seeds: int | None = None,
+) -> ClaimVerdict:
+    """The verdict from the comparisons' t intervals; quantities are only printed.
+
+    `planned_seeds`: how many seeds the plan runs; fewer finished gives "incomplete".
+    """
+    intervals = [mean_interval(comparison.margin) for comparison in comparisons]
     seeds = min((interval.n for interval in intervals), default=0)
     if seeds == 0:
         return not_run(claim, "no seed has every compared number")
-    directions = [_direction(interval) for interval in intervals]
-    failed = [c.name for c, d in zip(comparisons, directions, strict=True) if d == "does not hold"]
-    open_ = [c.name for c, d in zip(comparisons, directions, strict=True) if d == "unclear"]
+    found = directions(np.array([i.low for i in intervals]), np.array([i.high for i in intervals]))
+    failed = [c.name for c, d in zip(comparisons, found, strict=True) if d == "does not hold"]
+    open_ = [c.name for c, d in zip(comparisons, found, strict=True) if d == "unclear"]
     verdict: Verdict = "does not hold" if failed else "unclear" if open_ else "holds"
     if seeds == 1:
         reason = f"1 seed: spread unknown; the point estimate says {verdict}"
         verdict = "unclear"
     elif failed:
-        reason = "95% interval below 0 for: " + "; ".join(failed)
+        reason = "95% t-interval below 0 for: " + "; ".join(failed)
     elif open_:
-        reason = "95% interval contains 0 for: " + "; ".join(open_)
+        reason = "95% t-interval contains 0 for: " + "; ".join(open_)
     else:
-        reason = "95% interval above 0 for every comparison"
-    shown = [(q.name, bootstrap_mean(q.values), q.unit) for q in quantities]
+        reason = "95% t-interval above 0 for every comparison"
+    if planned_seeds is not None and seeds < planned_seeds:
+        verdict, reason = "incomplete", f"incomplete ({seeds} of {planned_seeds} seeds)"
+    shown = [
+        (q.name, mean_interval(q.values, bounds=SHARE if q.unit == "percent" else None), q.unit)
+        for q in quantities
+    ]
     shown += [(c.name, i, c.unit) for c, i in zip(comparisons, intervals, strict=True)]
     numbers = "; ".join(f"{name}: {_format(interval, unit)}" for name, interval, unit in shown)
-    spread = "1 seed, spread unknown" if seeds == 1 else f"mean [95% interval] over {seeds} seeds"
+    spread = "1 seed, spread unknown" if seeds == 1 else f"mean ± std [{interval_label(seeds)}]"
     return ClaimVerdict(
         claim=claim,
         statement=STATEMENTS[claim],
@@ -134,6 +178,12 @@ def judge(claim: str, quantities: list[Quantity], comparisons: list[Comparison])
         reason=reason,
         seeds=seeds,
     )
+
+
+def directions(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Per interval: holds above 0, does not hold below 0, else unclear (vectorised, so a
+    test can judge thousands of simulated sweeps the way `judge` does)."""
+    return np.where(low > 0, "holds", np.where(high < 0, "does not hold", "unclear"))
 
 
 def not_run(claim: str, reason: str) -> ClaimVerdict:
@@ -205,17 +255,11 @@ def scope(frame: pd.DataFrame, experiment: str, setting: str | None = None) -> p
     return found if setting is None else found[found["setting"] == setting]
 
 
-def _direction(interval: MeanInterval) -> Verdict:
-    if interval.low > 0:
-        return "holds"
-    if interval.high < 0:
-        return "does not hold"
-    return "unclear"
-
-
 def _format(interval: MeanInterval, unit: str) -> str:
+    """ "97.4 ± 0.2% [96.9, 97.9]": mean ± std, then the t interval (the mean alone for 1 seed)."""
     scale, spec, suffix = UNITS[unit]
-    mean = f"{interval.mean * scale:{spec}}{suffix}"
+    mean = f"{interval.mean * scale:{spec}}"
     if not interval.spread_known:
-        return mean
-    return f"{mean} [{interval.low * scale:{spec}}, {interval.high * scale:{spec}}]"
+        return f"{mean}{suffix}"
+    std = f"{interval.std * scale:{spec.lstrip('+')}}"
+    return f"{mean} ± {std}{suffix} [{interval.low * scale:{spec}}, {interval.high * scale:{spec}}]"

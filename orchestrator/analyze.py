@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.attribution import attribute
 from analysis.claims import ClaimVerdict, check_claims
 from analysis.report import write_report
 from analysis.schema import TABLES
 from analysis.sections import claims_held
 from orchestrator.errors import UserError
+from orchestrator.outputs import missing_outputs
 from orchestrator.results import read_table
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
@@ -18,8 +20,28 @@ from orchestrator.tracking import Tracker
 
 
 def load_tables(settings: Settings, sweep: str) -> dict[str, pd.DataFrame]:
+    """Every table of the sweep; rows of a job that serves several experiments (a composed
+    sweep) appear under each of them (`analysis.attribution`)."""
     store = open_store(settings.artifact_root)
-    return {name: read_table(store, sweep, name).to_pandas() for name in TABLES}
+    return attribute({name: read_table(store, sweep, name).to_pandas() for name in TABLES})
+
+
+def refuse_lost_rows(settings: Settings, sweep: str, runs: pd.DataFrame) -> None:
+    """A done job whose rows are gone would silently drop out of every claim: refuse."""
+    done = runs[runs["status"] == "done"]
+    kinds = dict(zip(done["job_id"], done["kind"], strict=True))
+    store = open_store(settings.artifact_root)
+    lost = missing_outputs(store, sweep, kinds.items(), artifacts=False)
+    if lost:
+        named = ", ".join(
+            f"{kinds[job_id]} {job_id} ({', '.join(key.rsplit('/', 2)[-2] for key in keys)})"
+            for job_id, keys in list(lost.items())[:3]
+        )
+        more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+        raise UserError(
+            f"sweep {sweep!r}: rows of {len(lost)} done job{'s' * (len(lost) > 1)} are missing: "
+            f"{named}{more}; submit the sweep again to recompute them, then analyze"
+        )
 
 
 def report_folder(settings: Settings, sweep: str) -> Path:
@@ -32,6 +54,7 @@ def analyze(settings: Settings, sweep: str) -> tuple[Path, list[ClaimVerdict]]:
         raise UserError(
             f"sweep {sweep!r} has no results under {settings.artifact_root}; run `orchestrator submit` first"
         )
+    refuse_lost_rows(settings, sweep, tables["runs"])
     out_dir = report_folder(settings, sweep)
     verdicts = check_claims(tables)
     files = write_report(tables, out_dir, sweep, verdicts)

@@ -160,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument(
         "--claims", action="store_true", help="print the paper's claims with verdicts"
     )
+    results.add_argument(
+        "--wide",
+        action="store_true",
+        help="with --claims: every column (full statement, setting, numbers, reason)",
+    )
     results.set_defaults(handler=cmd_results)
 
     check = commands.add_parser(
@@ -189,14 +194,14 @@ def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> 
         print(json.dumps({"sweep": plan.sweep, "jobs": jobs, "estimate": cost.model_dump()}))
         return 0
     table = Table(title=f"{plan.sweep}: {len(plan.jobs)} jobs")
-    for column in ("id", "kind", "experiment", "varying", "depends on"):
+    for column in ("id", "kind", "experiments", "varying", "depends on"):
         table.add_column(column)
     for job in plan.jobs:
         row = job_summary(job, plan)
         table.add_row(
             row["id"],
             row["kind"],
-            row["experiment"],
+            served_label(row["serves"]),
             json.dumps(row["varying"]),
             " ".join(row["depends_on"]),
         )
@@ -216,8 +221,17 @@ def job_summary(job, plan: Plan) -> dict:
         "kind": job.kind,
         "experiment": job.experiment,
         "varying": varying,
+        "serves": job.served(),
         "depends_on": list(job.depends_on),
     }
+
+
+def served_label(serves: list[dict]) -> str:
+    """`addmul_ff, beta_sweep {"mask_fit.regularization_weight":0.0001}`: each experiment,
+    with its setting where it has one."""
+    return ", ".join(
+        s["experiment"] + (f" {s['setting']}" if s["setting"] != "{}" else "") for s in serves
+    )
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -257,10 +271,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings, console: Console) -
         print(json.dumps(status, indent=1))
         return 0
     table = Table(title=f"{args.sweep}" + (" (cancelled)" if status["cancelled"] else ""))
-    for column in ("id", "kind", "experiment", "state", "error"):
+    for column in ("id", "kind", "experiments", "state", "error"):
         table.add_column(column)
     for job in status["jobs"]:
-        table.add_row(job["id"], job["kind"], job["experiment"], job["state"], job["error"] or "")
+        table.add_row(
+            job["id"], job["kind"], served_label(job["serves"]), job["state"], job["error"] or ""
+        )
     console.print(table)
     console.print(", ".join(f"{status['counts'][state]} {state}" for state in STATES))
     return 0
@@ -284,21 +300,32 @@ def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) 
     import pandas as pd
 
     from analysis.claims import check_claims
+    from analysis.headline import headline
     from analysis.schema import TABLES
     from orchestrator.analyze import load_tables
-    from orchestrator.query import filter_rows, render
+    from orchestrator.query import (
+        CLAIM_COLUMNS,
+        claims_details,
+        claims_table,
+        filter_rows,
+        render,
+    )
 
     if args.table not in TABLES:
         raise UserError(f"--table {args.table!r}: unknown table; tables: {', '.join(TABLES)}")
     tables = load_tables(settings, args.sweep)
     if tables["runs"].empty:
         raise UserError(f"sweep {args.sweep!r} has no results under {settings.artifact_root}")
+    verdicts = check_claims(tables) if args.claims else []
     if args.claims:
-        frame = pd.DataFrame([v.model_dump() for v in check_claims(tables)])
-        frame = frame[["claim", "experiment", "setting", "verdict", "numbers", "seeds", "reason"]]
+        frame = pd.DataFrame([v.model_dump() for v in verdicts], columns=list(CLAIM_COLUMNS))
     else:
         frame = tables[args.table]
     frame = filter_rows(frame, args.where)
+    if args.claims and args.format == "table" and not args.columns:
+        print(claims_details(frame) if args.wide else claims_table(frame))
+        print(headline([verdicts[i] for i in frame.index]))
+        return 0
     if args.columns:
         wanted = [c.strip() for c in args.columns.split(",")]
         missing = [c for c in wanted if c not in frame.columns]
@@ -336,6 +363,7 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
 def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from rich.table import Table
 
+    from analysis.headline import headline
     from analysis.sections import setting_label
     from orchestrator.analyze import analyze
     from orchestrator.settings import redacted
@@ -354,6 +382,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
             verdict.reason,
         )
     console.print(claims)
+    console.print(headline(verdicts))
     console.print(f"Report: {report} (and report.html)")
     console.print(
         f"MLflow: {redacted(settings.mlflow_tracking_uri)}  (mlflow ui --backend-store-uri {redacted(settings.mlflow_tracking_uri)})"

@@ -1,7 +1,8 @@
 """Signals between drivers, jobs and `orchestrator status/cancel`, kept in the artifact store.
 
 - `<sweep>/plan.json`: the plan of the latest submission, so `status` works without the
-  sweep file and after the driver died.
+  sweep file and after the driver died; its `job_experiments` table says which
+  experiments and settings each job serves, for the analysis.
 - `<sweep>/cancel.json`: `{"cancelled": true}` after `orchestrator cancel`; jobs check it
   between steps (then checkpoint and stop) and before they start. A new submission resets it.
 - SIGTERM: a running job checkpoints at its next step and stops instead of dying mid-step.
@@ -15,8 +16,10 @@ import signal
 import time
 from collections.abc import Iterator
 
+from analysis.schema import JobExperimentRow
 from orchestrator.errors import StoreError, UserError
 from orchestrator.plan import Plan
+from orchestrator.results import write_rows
 from orchestrator.store import ArtifactStore
 
 _STOP = {"signal": False}
@@ -31,7 +34,25 @@ def cancel_key(sweep: str) -> str:
 
 
 def save_plan(store: ArtifactStore, plan: Plan) -> None:
+    """The plan, and the `job_experiments` table: every experiment each job serves."""
     store.put_bytes(plan_key(plan.sweep), plan.model_dump_json().encode())
+    write_rows(store, plan.sweep, "job_experiments", "plan", job_experiment_rows(plan))
+
+
+def job_experiment_rows(plan: Plan) -> list[JobExperimentRow]:
+    return [
+        JobExperimentRow(
+            sweep=plan.sweep,
+            job_id=job.id,
+            kind=job.kind,
+            experiment=served.experiment,
+            setting=served.setting,
+            seed=job.seed,
+            role=served.role,
+        )
+        for job in plan.jobs
+        for served in job.attributions()
+    ]
 
 
 def load_plan(store: ArtifactStore, sweep: str) -> Plan:

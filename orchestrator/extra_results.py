@@ -5,7 +5,11 @@
 - `confusions` (tasks with `predict`, CIFAR-10 E5): the base model's, the control mask's
   and every class-removal mask's confusion on the control target's evaluation set;
 - `mask_rows` (tasks with `output_tokens`, SCAN E3): per mask and output row, weights
-  kept alone and together with the control mask.
+  kept alone and together with the control mask;
+- `mask_sharing` (two or more non-control masks): per mask and tensor, the weights it
+  shares with the union of the other non-control masks (the paper's shared proportion);
+- `op_confusion` (add/mul E1): per base model, mask and inverted mask, whether the answer
+  is the sum, the product or neither, per true op.
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from analysis.schema import ConfusionRow, EvaluationRow, MaskRowRow
+from analysis.schema import (
+    ConfusionRow,
+    EvaluationRow,
+    MaskRowRow,
+    MaskSharingRow,
+    OpConfusionRow,
+)
 from workloads.confusion import confusion, has_predictions
 from workloads.evaluate import evaluate
+from workloads.masking import invert, shared_counts
+from workloads.op_confusion import has_op_answers, op_confusion
 from workloads.variants import early_tensor_names, first_full_inverted, half_masks
 
 Masks = dict[str, torch.Tensor]
@@ -138,3 +150,58 @@ def mask_row_rows(
             for row, token in enumerate(tokens)
         ]
     return rows
+
+
+def mask_sharing_rows(
+    task, masks: dict[str, Masks], fits: dict[str, str], keys: dict[str, Any]
+) -> list[MaskSharingRow]:
+    """Per non-control mask and tensor: kept, shared with the other non-control masks'
+    union, total; empty with fewer than two non-control masks. Masks fitted per data-order
+    seed (labels `<target>-order<seed>`, E6) are repeats of one another, not other target
+    functions, and are left out."""
+    targets = {label: mask for label, mask in masks.items() if label in task.target_functions[1:]}
+    if len(targets) < 2:
+        return []
+    return [
+        MaskSharingRow(
+            **keys,
+            mask_job_id=fits[label],
+            target_function=label,
+            target_index=task.target_functions.index(label),
+            layer=layer,
+            layer_index=index,
+            kept=kept,
+            shared=shared,
+            total=total,
+        )
+        for label, counts in shared_counts(targets).items()
+        for index, (layer, (kept, shared, total)) in enumerate(counts.items())
+    ]
+
+
+def op_confusion_rows(
+    model: nn.Module,
+    task,
+    masks: dict[str, Masks],
+    fits: dict[str, str],
+    keys: dict[str, Any],
+    batch_size: int,
+) -> list[OpConfusionRow]:
+    """The base model's, each mask's and each inverted mask's op confusion; empty for
+    tasks that cannot name the sum and product of a sample."""
+    if not has_op_answers(task):
+        return []
+    conditions: list[tuple[str | None, str, Masks | None]] = [(None, "none", None)]
+    for label, mask in masks.items():
+        conditions += [(label, "mask", mask), (label, "inverted", invert(mask))]
+    return [
+        OpConfusionRow(
+            **keys,
+            mask_job_id=None if label is None else fits[label],
+            mask_target=label,
+            mask_variant=variant,
+            **record,
+        )
+        for label, variant, mask in conditions
+        for record in op_confusion(model, task, mask, batch_size)
+    ]

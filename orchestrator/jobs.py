@@ -35,8 +35,15 @@ from orchestrator.checkpoints import resume_arguments
 from orchestrator.cluster import node_label
 from orchestrator.control import cancel_requested, stop_on_sigterm, stop_signal_received
 from orchestrator.errors import StoreError
-from orchestrator.extra_results import confusion_rows, mask_row_rows, variant_evaluation_rows
+from orchestrator.extra_results import (
+    confusion_rows,
+    mask_row_rows,
+    mask_sharing_rows,
+    op_confusion_rows,
+    variant_evaluation_rows,
+)
 from orchestrator.leases import claim
+from orchestrator.outputs import missing_outputs
 from orchestrator.plan import Job, canonical
 from orchestrator.results import read_part, write_rows
 from orchestrator.settings import Settings
@@ -182,6 +189,7 @@ def record_fit(
         for point in outcome.history
     ]
     write_rows(store, job.sweep, "fit_curves", job.id, curves)
+    control_rows = []  # every fit writes the part (orchestrator/outputs.py), the control a row
     if task.target_functions.index(target) == 0:  # the control mask: its histogram (C15)
         summary = keep_probability_summary(outcome.logits)
         histogram = json.dumps(summary.pop("histogram"))
@@ -192,7 +200,8 @@ def record_fit(
             histogram_json=histogram,
             **summary,
         )
-        write_rows(store, job.sweep, "keep_probability_mass", job.id, [row])
+        control_rows = [row]
+    write_rows(store, job.sweep, "keep_probability_mass", job.id, control_rows)
     return {f"final_{k}": v for k, v in outcome.history[-1].items() if k != "step"}
 
 
@@ -260,6 +269,14 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
         store, job.sweep, "confusions", job.id, confusion_rows(model, task, masks, keys, batch_size)
     )
     write_rows(store, job.sweep, "mask_rows", job.id, mask_row_rows(task, masks, fits, keys))
+    write_rows(store, job.sweep, "mask_sharing", job.id, mask_sharing_rows(task, masks, fits, keys))
+    write_rows(
+        store,
+        job.sweep,
+        "op_confusion",
+        job.id,
+        op_confusion_rows(model, task, masks, fits, keys, batch_size),
+    )
     write_rows(store, job.sweep, "evaluations", job.id, rows)
     write_rows(store, job.sweep, "mask_overlaps", job.id, overlaps)
     metrics = {
@@ -365,9 +382,14 @@ def _is_recorded(store: ArtifactStore, job: Job, since: float) -> bool:
 
 def recorded_outcome(store: ArtifactStore, job: Job, since: float) -> JobOutcome | None:
     """The job's outcome in `runs`: done at any time (by another driver since this sweep
-    was planned), or failed since `since`; None when it still has to run."""
+    was planned) with its outputs all there, or failed since `since`; None when it still
+    has to run."""
     rows = read_part(store, job.sweep, "runs", job.id)
     if not rows or (rows[0]["status"] != "done" and rows[0]["finished_at"] < since):
+        return None
+    if rows[0]["status"] == "done" and missing_outputs(
+        store, job.sweep, [(job.id, job.kind)], exists=store.exists
+    ):
         return None
     row = rows[0]
     return JobOutcome(job_id=job.id, kind=job.kind, status=row["status"], error=row["error"])

@@ -14,9 +14,34 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from orchestrator import CODE_VERSION
-from orchestrator.spec import ExperimentSpec, Resources, SweepSpec, resolve_grid_point
+from orchestrator.spec import (
+    SEED_FIELDS,
+    ExperimentSpec,
+    Resources,
+    SweepSpec,
+    resolve_grid_point,
+)
 
 JobKind = Literal["train", "fit", "evaluate", "transfer"]
+
+
+class Attribution(BaseModel):
+    """One experiment and grid point that a job serves, with the paper role it plays there.
+
+    A composed sweep (`full_paper.yaml`) has jobs that several experiments plan with the
+    same config: E8's beta = 1e-4 point is the main add/mul experiment, E9 shares sizes
+    with it. Such a job runs once and serves every one of them.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    experiment: str
+    varying: dict[str, Any] = {}
+    role: str | None = None
+
+    @property
+    def setting(self) -> str:
+        """The grid point without its seeds: the group that statistics average over."""
+        return canonical({k: v for k, v in self.varying.items() if k not in SEED_FIELDS})
 
 
 class Job(BaseModel):
@@ -31,11 +56,32 @@ class Job(BaseModel):
     varying: dict[str, Any] = {}
     seed: int
     fits_per_job: int = 1  # fit jobs: how many fits of one base model may run as one batch
+    role: str | None = None
+    # Every experiment and grid point this job serves, the first (experiment, varying,
+    # role above) included; see `Attribution`.
+    also_serves: tuple[Attribution, ...] = ()
 
     @property
     def setting(self) -> str:
         """The grid point without its seeds: the group that statistics average over."""
-        return canonical({k: v for k, v in self.varying.items() if k not in ("seed", "mask_seed")})
+        return self.attributions()[0].setting
+
+    def attributions(self) -> tuple[Attribution, ...]:
+        first = Attribution(experiment=self.experiment, varying=self.varying, role=self.role)
+        return (first, *self.also_serves)
+
+    def served(self) -> list[dict[str, Any]]:
+        """Every experiment, setting and role this job serves, as plain data (plan, status)."""
+        return [
+            {"experiment": a.experiment, "setting": a.setting, "role": a.role}
+            for a in self.attributions()
+        ]
+
+    def serving(self, other: Job) -> Job:
+        """This job, also serving the experiment and grid point `other` was planned for."""
+        known = self.attributions()
+        new = tuple(a for a in other.attributions() if a not in known)
+        return self.model_copy(update={"also_serves": (*self.also_serves, *new)}) if new else self
 
 
 class Plan(BaseModel):
@@ -46,11 +92,13 @@ class Plan(BaseModel):
         return {job.id: job for job in self.jobs}
 
     def counts(self) -> dict[str, dict[str, int]]:
+        """Jobs per experiment and kind; a job serving several experiments counts in each."""
         table: dict[str, dict[str, int]] = {}
         for job in self.jobs:
-            row = table.setdefault(job.experiment, {"train": 0, "fit": 0, "evaluate": 0})
-            row.setdefault(job.kind, 0)
-            row[job.kind] += 1
+            for experiment in dict.fromkeys(a.experiment for a in job.attributions()):
+                row = table.setdefault(experiment, {"train": 0, "fit": 0, "evaluate": 0})
+                row.setdefault(job.kind, 0)
+                row[job.kind] += 1
         return table
 
 
@@ -108,7 +156,8 @@ def plan_sweep(sweep: SweepSpec) -> Plan:
         for point in points:
             resolved = resolve_grid_point(experiment, raw, point)
             for job in experiment_jobs(sweep.name, resolved, point, sections):
-                jobs.setdefault(job.id, job)
+                known = jobs.get(job.id)
+                jobs[job.id] = job if known is None else known.serving(job)
     return Plan(sweep=sweep.name, jobs=list(jobs.values()))
 
 
@@ -125,7 +174,12 @@ def experiment_jobs(
         return [transfer_job(sweep, experiment, point, task)]
     model = sections.dump(experiment.model)
     mask_seed = experiment.seed if experiment.mask_seed is None else experiment.mask_seed
-    common = {"sweep": sweep, "experiment": experiment.name, "varying": point}
+    common = {
+        "sweep": sweep,
+        "experiment": experiment.name,
+        "varying": point,
+        "role": experiment.role,
+    }
 
     train_config = {
         "task": task,
@@ -240,4 +294,5 @@ def transfer_job(sweep: str, experiment: ExperimentSpec, point: dict[str, Any], 
         resources=experiment.resources.transfer,
         varying=point,
         seed=experiment.seed,
+        role=experiment.role,
     )

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from analysis.roles import ROLES, Role
 from orchestrator.errors import SpecError
 from orchestrator.experiment_checks import SEED_LIMIT, check_experiment
 from orchestrator.settings import Settings
@@ -132,6 +133,11 @@ class ExperimentSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(pattern=NAME_PATTERN)
+    role: Role | None = Field(
+        None,
+        description="the paper role this experiment plays, which decides the claims judged "
+        f"on it ({', '.join(ROLES)}); none: reported, judged on no claim",
+    )
     task: TaskSpec
     model: ModelSpec
     protocol: Literal["masks", "transfer"] = Field(
@@ -166,8 +172,8 @@ class ExperimentSpec(BaseModel):
             if not values:
                 raise ValueError(f"grid entry {key!r} is empty: give at least one value")
             head = key.split(".")[0]
-            if head in ("grid", "name") or head not in cls.model_fields:
-                valid = sorted(set(cls.model_fields) - {"grid", "name"})
+            if head in ("grid", "name", "role") or head not in cls.model_fields:
+                valid = sorted(set(cls.model_fields) - {"grid", "name", "role"})
                 raise ValueError(
                     f"grid key {key!r} is not a field; valid roots: {', '.join(valid)}"
                 )

@@ -14,6 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from orchestrator.control import cancel_requested, load_plan
 from orchestrator.leases import claim_states
+from orchestrator.outputs import missing_outputs
 from orchestrator.results import read_table
 from orchestrator.settings import Settings
 from orchestrator.store import open_store
@@ -22,17 +23,23 @@ STATES = ("done", "running", "failed", "pending", "cancelled")
 
 
 def sweep_status(settings: Settings, sweep: str) -> dict:
-    """{"sweep", "cancelled", "counts": {state: n}, "jobs": [{id, kind, experiment, state, error}]}."""
+    """{"sweep", "cancelled", "counts": {state: n}, "jobs": [{id, kind, experiment, serves, state, error}]}.
+
+    `serves` lists every experiment and setting the job serves (several in a composed sweep);
+    `experiment` is the first of them.
+    """
     store = open_store(settings.artifact_root)
     plan = load_plan(store, sweep)
     recorded = {row["job_id"]: row for row in read_table(store, sweep, "runs").to_pylist()}
+    done = [(job_id, row["kind"]) for job_id, row in recorded.items() if row["status"] == "done"]
+    lost = missing_outputs(store, sweep, done)  # not done any more: the next submit reruns them
     live, claimed = claim_states(store, plan.jobs)
     # A RUNNING MLflow run whose claim has lapsed was left by a dead driver: not running.
     running = live | (_running_in_mlflow(settings, sweep) - claimed)
     cancelled = cancel_requested(store, sweep)
     jobs = []
     for job in plan.jobs:
-        row = recorded.get(job.id)
+        row = None if job.id in lost else recorded.get(job.id)
         if row is not None:
             state, error = row["status"], row["error"]
         else:
@@ -43,6 +50,7 @@ def sweep_status(settings: Settings, sweep: str) -> dict:
                 "id": job.id,
                 "kind": job.kind,
                 "experiment": job.experiment,
+                "serves": job.served(),
                 "state": state,
                 "error": error,
             }

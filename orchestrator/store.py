@@ -3,10 +3,14 @@
 Keys are relative, '/'-separated paths that cannot escape the root. Every put is atomic
 (readers see the old object or the new one, never a part) and records a SHA-256 that every
 get verifies, so a corrupt or truncated file is reported by name instead of loaded.
+Parquet parts are the exception on local disk: they carry their checksum in their own
+footer (orchestrator/results.py), since a file beside them breaks every other Parquet
+reader of their folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -17,6 +21,7 @@ from urllib.parse import urlparse
 from orchestrator.errors import StoreError
 
 CHECKSUM_SUFFIX = ".sha256"
+SELF_CHECKED_SUFFIX = ".parquet"
 
 
 def check_key(key: str) -> str:
@@ -59,7 +64,11 @@ class LocalStore:
     def put_bytes(self, key: str, data: bytes) -> None:
         target = self._file(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target.with_name(target.name + CHECKSUM_SUFFIX), sha256(data).encode())
+        checksum = target.with_name(target.name + CHECKSUM_SUFFIX)
+        if target.name.endswith(SELF_CHECKED_SUFFIX):
+            checksum.unlink(missing_ok=True)  # one left by an older version would now mismatch
+        else:
+            _atomic_write(checksum, sha256(data).encode())
         _atomic_write(target, data)
 
     def get_bytes(self, key: str) -> bytes:
@@ -102,10 +111,16 @@ class LocalStore:
         folder = self.path / check_key(prefix)
         if not folder.is_dir():
             return []
+        files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+        for path in files:  # older versions' checksum files of parts deleted since
+            of_a_part = path.name.endswith(SELF_CHECKED_SUFFIX + CHECKSUM_SUFFIX)
+            if of_a_part and not path.with_suffix("").exists():
+                with contextlib.suppress(OSError):  # a read-only store still lists
+                    path.unlink()
         return sorted(
             str(p.relative_to(self.path).as_posix())
-            for p in folder.rglob("*")
-            if p.is_file() and not p.name.startswith(".") and not p.name.endswith(CHECKSUM_SUFFIX)
+            for p in files
+            if not p.name.endswith(CHECKSUM_SUFFIX)
         )
 
     def uri(self, key: str) -> str:

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from orchestrator.control import save_plan, set_cancelled
 from orchestrator.jobs import JobContext, JobOutcome
+from orchestrator.outputs import missing_outputs
 from orchestrator.plan import Job, Plan
 from orchestrator.results import read_table
 from orchestrator.runner import LocalExecutor, RayExecutor
@@ -42,10 +43,15 @@ class SubmissionSummary:
 def finished_outcomes(
     settings: Settings, plan: Plan, retry_failed: bool = False
 ) -> dict[str, JobOutcome]:
-    """Outcomes recorded earlier that this submission keeps (done, and failed unless retried)."""
-    runs = read_table(open_store(settings.artifact_root), plan.sweep, "runs").to_pylist()
+    """Outcomes recorded earlier that this submission keeps (done with every output still
+    there, and failed unless retried)."""
+    store = open_store(settings.artifact_root)
+    runs = read_table(store, plan.sweep, "runs").to_pylist()
     planned = plan.by_id()
     kept = {"done"} if retry_failed else {"done", "failed"}
+    lost = missing_outputs(
+        store, plan.sweep, [(r["job_id"], r["kind"]) for r in runs if r["status"] == "done"]
+    )
     return {
         row["job_id"]: JobOutcome(
             job_id=row["job_id"],
@@ -55,7 +61,7 @@ def finished_outcomes(
             node=row["node"],
         )
         for row in runs
-        if row["status"] in kept and row["job_id"] in planned
+        if row["status"] in kept and row["job_id"] in planned and row["job_id"] not in lost
     }
 
 

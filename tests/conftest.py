@@ -22,6 +22,7 @@ def tiny_sweep_data(name: str = "tiny", seeds: tuple[int, ...] = (1, 2)) -> dict
         "experiments": [
             {
                 "name": "addmul_ff",
+                "role": "addmul",
                 "task": {"name": "addmul", "train_size": 2000, "validation_size": 300},
                 "model": {"name": "fnn", "hidden_sizes": [16, 16]},
                 "training": {"steps": 40, "learning_rate": 0.003, "log_every": 10},

@@ -215,3 +215,25 @@ def overlap_counts(
         }
         for name in mask_a
     }
+
+
+def shared_counts(
+    masks: Mapping[str, Mapping[str, torch.Tensor]],
+) -> dict[str, dict[str, tuple[int, int, int]]]:
+    """Per mask A and tensor j: (#M_A,j, #(M_A,j and union of M_B,j over B != A), total).
+
+    The paper's shared proportion per layer is shared / kept; `masks` holds only the masks
+    to compare (callers leave the control mask out). Pairwise overlaps cannot give this
+    union once there are three or more masks.
+    """
+    result = {}
+    for label, mask in masks.items():
+        others = [other for name, other in masks.items() if name != label]
+        counts = {}
+        for name, keep in mask.items():
+            union = torch.zeros_like(keep)
+            for other in others:
+                union |= other[name]
+            counts[name] = (int(keep.sum()), int((keep & union).sum()), keep.numel())
+        result[label] = counts
+    return result

@@ -118,8 +118,8 @@ def test_c1_holds_when_each_mask_solves_only_its_op():
     verdict = claim_c1(evaluations())
     assert verdict.verdict == "holds", verdict.reason
     assert verdict.seeds == 3
-    assert "add mask on add: 97.4%" in verdict.numbers
-    assert "over 3 seeds" in verdict.numbers
+    assert "add mask on add: 97.4 ± 0.2%" in verdict.numbers
+    assert "[95% t-interval over 3 seeds]" in verdict.numbers
 
 
 def test_c1_does_not_hold_when_add_mask_solves_mul():
@@ -172,9 +172,9 @@ def test_c2_not_run_without_inverted_masks():
 def test_c3_holds_when_overlap_sits_at_input_and_output():
     verdict = claim_c3(overlaps(input_both=400, hidden_both=50, output_both=350))
     assert verdict.verdict == "holds", verdict.reason
-    # input IoU per seed: 401 / 599, 402 / 598, 403 / 597; with 3 seeds the interval
-    # ends are the extremes (all three resampled from one seed has chance 1/27 > 2.5%).
-    assert "input layer IoU: 0.672 [0.669, 0.675]" in verdict.numbers
+    # input IoU per seed: 401 / 599, 402 / 598, 403 / 597: mean 0.6722, std 0.0028;
+    # t(2) = 4.303 gives a half width of 4.303 * 0.0028 / sqrt(3) = 0.0070.
+    assert "input layer IoU: 0.672 ± 0.003 [0.665, 0.679]" in verdict.numbers
 
 
 def test_c3_does_not_hold_when_hidden_layers_share_more_than_output():
@@ -281,7 +281,8 @@ def test_c15_not_run_without_masses():
 def test_c17_holds_for_accurate_base_model():
     verdict = claim_c17(evaluations())
     assert verdict.verdict == "holds"
-    assert "base on mul: 98.9% [98.7, 99.1]" in verdict.numbers
+    # 98.7, 98.9, 99.1 %: std 0.2, half width 4.303 * 0.2 / sqrt(3) = 0.5
+    assert "base on mul: 98.9 ± 0.2% [98.4, 99.4]" in verdict.numbers
 
 
 def test_c17_does_not_hold_for_base_model_near_chance():
@@ -303,32 +304,37 @@ def addmul_tables(setting: str = "{}") -> dict[str, pd.DataFrame]:
     }
 
 
+ADDMUL_ROLE = {EXPERIMENT: "addmul"}
+
+
 def test_check_claims_runs_every_addmul_claim_per_setting():
-    verdicts = {v.claim: v for v in check_claims(addmul_tables())}
-    assert set(verdicts) == {"C1", "C2", "C3", "C4", "C14", "C15", "C17"}
+    verdicts = {v.claim: v for v in check_claims(addmul_tables(), ADDMUL_ROLE)}
+    assert set(verdicts) == {"C1", "C2", "C3", "C4", "C15", "C17"}
     for claim in ("C1", "C2", "C3", "C4", "C17"):
         assert verdicts[claim].verdict == "holds", (claim, verdicts[claim].reason)
         assert (verdicts[claim].experiment, verdicts[claim].setting) == (EXPERIMENT, "{}")
     assert verdicts["C15"].verdict == "not run"
-    assert verdicts["C14"].verdict == "not run"
-    assert BETA_KEY in verdicts["C14"].reason
 
 
 def test_check_claims_uses_keep_probability_masses_when_present():
     tables = {**addmul_tables(), KEEP_PROBABILITY_MASS_TABLE: masses(0.5, 0.4)}
-    verdicts = {v.claim: v for v in check_claims(tables)}
+    verdicts = {v.claim: v for v in check_claims(tables, ADDMUL_ROLE)}
     assert verdicts["C15"].verdict == "holds"
 
 
-def test_check_claims_not_run_without_addmul_experiment():
+def test_check_claims_judges_only_experiments_with_a_declared_role():
+    """Add/mul rows alone make no claim: the role comes from the sweep file, not the data."""
+    assert check_claims(addmul_tables(), roles={}) == []
+    assert check_claims(addmul_tables(), roles={EXPERIMENT: "size_sweep"}) == []
+
+
+def test_check_claims_not_run_for_a_declared_experiment_without_rows():
     frame = evaluations()
-    tables = {"evaluations": frame[~frame["evaluated_function"].isin(["add", "mul"])]}
-    tables["evaluations"] = tables["evaluations"][
-        ~tables["evaluations"]["mask_target"].isin(["add", "mul"])
-    ]
-    verdicts = check_claims(tables)
+    tables = {"evaluations": frame[frame["experiment"] != EXPERIMENT]}
+    verdicts = check_claims(tables, ADDMUL_ROLE)
     assert {v.verdict for v in verdicts} == {"not run"}
-    assert {v.claim for v in verdicts} == {"C1", "C2", "C3", "C4", "C14", "C15", "C17"}
+    assert {v.claim for v in verdicts} == {"C1", "C2", "C3", "C4", "C15", "C17"}
+    assert {v.experiment for v in verdicts} == {EXPERIMENT}
 
 
 def beta_tables(densities: dict[float, int]) -> dict[str, pd.DataFrame]:
@@ -353,9 +359,10 @@ def test_beta_sensitivity_reads_control_mask_per_beta():
 
 
 def test_check_claims_runs_c14_on_a_beta_grid():
-    c14 = [
-        v for v in check_claims(beta_tables({1e-5: 900, 1e-4: 600, 1e-3: 200})) if v.claim == "C14"
-    ]
+    tables = beta_tables({1e-5: 900, 1e-4: 600, 1e-3: 200})
+    verdicts = check_claims(tables, {EXPERIMENT: "beta_sweep"})
+    assert {v.claim for v in verdicts} == {"C14"}  # add/mul claims: not this role's scope
+    c14 = [v for v in verdicts if v.claim == "C14"]
     assert len(c14) == 1
     assert c14[0].verdict == "holds", c14[0].reason
     assert c14[0].setting == '{"model.hidden_sizes":[8,8]}'
@@ -370,7 +377,7 @@ def test_check_claims_reads_parquet_tables(tmp_path):
         pq.write_table(to_arrow(name, rows), tmp_path / f"{name}.parquet")
         tables[name] = pd.read_parquet(tmp_path / f"{name}.parquet")
     tables[KEEP_PROBABILITY_MASS_TABLE] = pd.DataFrame()
-    verdicts = {v.claim: v.verdict for v in check_claims(tables)}
+    verdicts = {v.claim: v.verdict for v in check_claims(tables, ADDMUL_ROLE)}
     assert verdicts == {
         "C1": "holds",
         "C2": "holds",
@@ -378,5 +385,4 @@ def test_check_claims_reads_parquet_tables(tmp_path):
         "C4": "holds",
         "C15": "not run",
         "C17": "holds",
-        "C14": "not run",
     }

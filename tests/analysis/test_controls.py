@@ -28,27 +28,36 @@ def evaluation_rows(
     ]
 
 
-def test_module_is_specific_when_not_f_hurts_f_more_than_random_removal():
-    frame = pd.DataFrame(
-        evaluation_rows(1, 0.05, 0.90, 0.95, 0.90)
-        + evaluation_rows(2, 0.10, 0.85, 0.93, 0.91)
-        + evaluation_rows(3, 0.07, 0.88, 0.96, 0.90)
+def seeds(*accuracies: tuple[float, float, float, float]) -> pd.DataFrame:
+    """Seeds 1, 2, ...: (not-add on add, random-add on add, not-add on mul, random-add on mul)."""
+    return pd.DataFrame(
+        [row for seed, values in enumerate(accuracies, 1) for row in evaluation_rows(seed, *values)]
     )
+
+
+def test_module_is_specific_when_not_f_hurts_f_more_than_random_removal():
+    frame = seeds((0.05, 0.90, 0.95, 0.90), (0.10, 0.85, 0.93, 0.91), (0.07, 0.88, 0.96, 0.90))
     result = specificity(frame, ["add"] + ["mul"])
     row = result[(result["mask"] == "add") & (result["other"] == "mul")].iloc[0]
     assert row["verdict"] == "specific"
     assert row["not-f on f %"] == round(100 * (0.05 + 0.10 + 0.07) / 3, 1)
-    assert row["extra damage to f (pts)"].startswith("+80.3")  # mean of 85, 75, 81 points
+    # mean of 85, 75, 81 points, std 5.03, t(2) half width 4.303 * 5.03 / sqrt(3) = 12.5
+    assert row["extra damage to f (pts)"] == "+80.3 ± 5.0 [+67.8, +92.8]"
 
 
 def test_module_is_not_specific_when_random_removal_hurts_as_much():
-    frame = pd.DataFrame(
-        evaluation_rows(1, 0.05, 0.02, 0.01, 0.01)
-        + evaluation_rows(2, 0.04, 0.01, 0.01, 0.02)
-        + evaluation_rows(3, 0.06, 0.03, 0.01, 0.01)
-    )
+    frame = seeds((0.05, 0.02, 0.01, 0.01), (0.04, 0.01, 0.01, 0.02), (0.06, 0.03, 0.01, 0.01))
     row = specificity(frame, ["add", "mul"]).iloc[0]
     assert row["verdict"] == "not specific"
+
+
+def test_both_removals_at_chance_cannot_tell_rather_than_not_specific():
+    # not-add and random-add both leave add at about 1% (chance for a 2-digit answer).
+    frame = seeds(
+        (0.010, 0.008, 0.90, 0.95), (0.012, 0.009, 0.91, 0.96), (0.011, 0.007, 0.92, 0.97)
+    )
+    row = specificity(frame, ["add", "mul"]).iloc[0]
+    assert row["verdict"] == "cannot tell (both at chance)"
 
 
 def test_random_draws_are_averaged_within_a_seed():

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+import pyarrow.dataset as ds
 import pytest
 import yaml
 from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
 
+from analysis.schema import TABLES
 from orchestrator.analyze import analyze, load_tables
 from orchestrator.cli import main
+from orchestrator.outputs import TABLES_WRITTEN, expected_outputs
 from orchestrator.plan import plan_sweep
+from orchestrator.results import read_table
 from orchestrator.spec import SweepSpec
+from orchestrator.store import open_store
 from orchestrator.submit import submit
 
 
@@ -23,7 +29,9 @@ def finished_sweep(tmp_path_factory, ray_cluster):
     settings = Settings(
         workspace=tmp_path_factory.mktemp("e2e") / "ws", include_dashboard=False
     ).resolved()
-    plan = plan_sweep(SweepSpec.model_validate(tiny_sweep_data("e2e")))
+    data = tiny_sweep_data("e2e")
+    data["experiments"][0]["evaluation"]["variants"] = ["half_mask"]  # E10
+    plan = plan_sweep(SweepSpec.model_validate(data))
     summary = submit(plan, settings, "ray")
     return settings, plan, summary
 
@@ -62,8 +70,8 @@ def test_tables_hold_every_evaluation_mask_layer_and_overlap(finished_sweep):
     evaluations = tables["evaluations"]
     # per seed: base x 3 functions + 3 masks x {mask, inverted} x 3 functions
     # per seed: base x 3 functions + 3 masks x 3 functions x (mask, inverted, io-kept inverse,
-    # 3 draws x (random, random io-kept))
-    assert len(evaluations) == 2 * (3 + 3 * 3 * (3 + 3 * 2))
+    # 3 draws x (random, random io-kept)) + 2 half masks of the control x 3 functions
+    assert len(evaluations) == 2 * (3 + 3 * 3 * (3 + 3 * 2) + 2 * 3)
     assert len(tables["fit_curves"]) == 2 * 3 * 3  # seeds x masks x logging points
     assert evaluations["accuracy"].between(0, 1).all()
     layers = tables["mask_layers"]
@@ -76,6 +84,24 @@ def test_tables_hold_every_evaluation_mask_layer_and_overlap(finished_sweep):
     overlaps = tables["mask_overlaps"]
     assert len(overlaps) == 2 * 3 * 3  # seeds x pairs x layers
     assert (overlaps["both"] <= overlaps[["kept_a", "kept_b"]].min(axis=1)).all()
+    sharing = tables["mask_sharing"]  # add and mul (not the control) x layers, per seed
+    assert len(sharing) == 2 * 2 * 3 and set(sharing["target_function"]) == {"add", "mul"}
+    pairs = overlaps[(overlaps["function_a"] == "add") & (overlaps["function_b"] == "mul")]
+    add = sharing[sharing["target_function"] == "add"]
+    # with one other mask, the union is that mask: shared = the pair's "both"
+    merged = add.merge(pairs, on=["seed", "layer"])
+    assert (merged["shared"] == merged["both"]).all() and (merged["kept"] == merged["kept_a"]).all()
+    confusion = tables["op_confusion"]
+    # per seed: (base + 3 masks x (mask, inverted)) x 2 true ops x (sum, product, neither)
+    assert len(confusion) == 2 * (1 + 3 * 2) * 2 * 3
+    assert set(confusion["answer_matches"]) == {"sum", "product", "neither"}
+    base = confusion[(confusion["mask_variant"] == "none") & (confusion["true_op"] == "add")]
+    base_accuracy = evaluations[
+        (evaluations["mask_variant"] == "none") & (evaluations["evaluated_function"] == "add")
+    ].set_index("seed")["accuracy"]
+    # on add samples, answering the sum is being right
+    sums = base[base["answer_matches"] == "sum"].set_index("seed")["fraction"]
+    assert sums.sort_index().to_numpy() == pytest.approx(base_accuracy.sort_index().to_numpy())
 
 
 def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
@@ -93,6 +119,9 @@ def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
     html = (report.parent / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(images)
     assert "random-add" in text and "IoU chance" in text and "The paper's claims" in text
+    assert "Shared proportion per layer" in text
+    assert "Op confusion: is the answer the sum, the product or neither?" in text
+    assert "Half-mask test: control mask on half of the layers" in text and "drop (pp)" in text
     tables = load_tables(settings, "e2e")
     overlaps = tables["mask_overlaps"]
     first = overlaps[
@@ -106,6 +135,34 @@ def test_report_shows_sharing_and_accuracy_averaged_over_seeds(finished_sweep):
 
     sharing = pd.read_csv(next(csv))
     assert sharing.loc[sharing["layer"] == "0.weight", "iou_mean"].item() == pytest.approx(iou)
+
+
+def test_pandas_pyarrow_and_duckdb_read_every_table_folder_directly(finished_sweep):
+    settings, _, _ = finished_sweep
+    duckdb = pytest.importorskip("duckdb")  # in the `test` extra
+    store = open_store(settings.artifact_root)
+    folders = list((settings.workspace / "artifacts" / "e2e" / "results").iterdir())
+    assert {folder.name for folder in folders} == set(TABLES) - {"transfer_sharing"}
+    for folder in folders:
+        rows = read_table(store, "e2e", folder.name).num_rows
+        assert len(pd.read_parquet(folder)) == rows, folder.name
+        assert ds.dataset(folder).count_rows() == rows, folder.name
+        query = f"select count(*) from read_parquet('{folder}/*')"
+        assert duckdb.connect().execute(query).fetchone() == (rows,), folder.name
+
+
+def test_jobs_wrote_exactly_the_outputs_that_make_them_done(finished_sweep):
+    settings, plan, _ = finished_sweep
+    root = settings.workspace / "artifacts"
+    job_tables = {table for tables in TABLES_WRITTEN.values() for table in tables} | {"runs"}
+    written = {
+        path.relative_to(root).as_posix()
+        for pattern in [f"e2e/results/{table}/*" for table in job_tables]
+        + ["e2e/jobs/*/*.safetensors"]
+        for path in root.glob(pattern)
+    }
+    expected = {key for job in plan.jobs for key in expected_outputs("e2e", job.id, job.kind)}
+    assert written == expected | {f"e2e/results/runs/{job.id}.parquet" for job in plan.jobs}
 
 
 def test_resubmitting_skips_finished_jobs(finished_sweep):

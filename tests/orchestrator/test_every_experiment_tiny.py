@@ -113,5 +113,12 @@ def test_tiny_version_runs_end_to_end(experiment, settings, tmp_path):
         assert not tables["mask_layers"].empty
     if "transfer" in kinds:
         assert not tables["transfer_sharing"].empty
+    if "evaluate" in kinds and spec["task"]["name"] == "addmul":
+        assert not tables["op_confusion"].empty
     report, _ = analyze(settings, "tiny")
     assert report.is_file() and (report.parent / "report.html").is_file()
+    text = report.read_text()
+    if not tables["mask_sharing"].empty:
+        assert "Shared proportion per layer" in text
+    if "transfer" in kinds:
+        assert "transfer sharing" in text

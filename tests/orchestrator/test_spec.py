@@ -183,3 +183,24 @@ def test_grid_expands_to_the_cross_product(seeds, steps):
         (a, b) for a in seeds for b in steps
     }
     assert isinstance(experiment, ExperimentSpec)
+
+
+def test_unknown_role_stops_plan_with_one_line_listing_the_roles(tmp_path, capsys):
+    path = write(
+        tmp_path, VALID.replace("  - name: addmul_ff\n", "  - name: addmul_ff\n    role: main\n")
+    )
+    error = expect_error(path, 4, "experiments[0].role", "Input should be")
+    assert "'addmul'" in error.message and "'beta_sweep'" in error.message
+    assert main(["plan", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "experiments[0].role" in err
+
+
+def test_role_does_not_change_job_ids(tmp_path):
+    from orchestrator.plan import plan_sweep
+
+    plain = plan_sweep(load_sweep(write(tmp_path, VALID)))
+    with_role = VALID.replace("  - name: addmul_ff\n", "  - name: addmul_ff\n    role: addmul\n")
+    declared = plan_sweep(load_sweep(write(tmp_path, with_role, "role.yaml")))
+    assert [j.id for j in plain.jobs] == [j.id for j in declared.jobs]
+    assert {j.role for j in declared.jobs} == {"addmul"}

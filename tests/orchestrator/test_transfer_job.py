@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from mlflow.tracking import MlflowClient
 
+from orchestrator.outputs import missing_outputs
 from orchestrator.plan import Job, plan_sweep
 from orchestrator.results import read_table
 from orchestrator.spec import SweepSpec
@@ -52,6 +53,7 @@ def test_transfer_job_records_sharing_per_task_and_layer(settings):
 
     metrics = run_transfer(job, store, tracker, run_id)
     tracker.finish(run_id)
+    assert missing_outputs(store, "tr", [(job.id, job.kind)]) == {}  # it counts as done
 
     assert set(metrics) == {"accuracy.all", "accuracy.add", "accuracy.mul"}
     rows = read_table(store, "tr", "transfer_sharing").to_pylist()

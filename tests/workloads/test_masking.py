@@ -17,6 +17,7 @@ from workloads.masking import (
     masked_weights,
     reference_sample,
     sample_masks,
+    shared_counts,
 )
 
 
@@ -141,3 +142,15 @@ def test_mask_for_one_output_removes_the_other_half():
     from workloads.evaluate import evaluate
 
     assert evaluate(model, task, "a", mask).accuracy > 0.9
+
+
+def test_shared_counts_count_a_weight_once_however_many_other_masks_keep_it():
+    def mask(*keep: int) -> dict[str, torch.Tensor]:
+        return {"w": torch.tensor(keep, dtype=torch.bool), "v": torch.ones(2, dtype=torch.bool)}
+
+    counts = shared_counts({"a": mask(1, 1, 0, 0), "b": mask(1, 0, 1, 0), "c": mask(1, 1, 0, 0)})
+    # a's weights 0 and 1: b keeps 0, c keeps 0 and 1 -> 2 shared (pairwise sums would say 3)
+    assert counts["a"]["w"] == (2, 2, 4)
+    assert counts["b"]["w"] == (2, 1, 4)  # only weight 0 is kept elsewhere
+    assert counts["c"]["w"] == (2, 2, 4)
+    assert counts["a"]["v"] == (2, 2, 2)

@@ -36,6 +36,11 @@ def digits(numbers: torch.Tensor) -> torch.Tensor:
     return torch.stack([numbers % 10, numbers // 10], dim=1)
 
 
+def number(digit_pairs: torch.Tensor) -> torch.Tensor:
+    """[n, 2] digits, least significant first -> [n] numbers in 0..99 (inverse of `digits`)."""
+    return digit_pairs[:, 0] + 10 * digit_pairs[:, 1]
+
+
 def generate(size: int, seed: int) -> Examples:
     """`operands`: [n, 5] = digits of a, digits of b, op; `answer`: [n, 2] digits."""
     generator = torch.Generator().manual_seed(seed)
@@ -76,8 +81,22 @@ class AddMulTask:
     def eval_examples(self, target: str) -> Examples:
         return self._subset(self._validation, target)
 
+    def _logits(self, call: ModelCall, batch: Examples) -> torch.Tensor:
+        return call(encode(batch["operands"])).view(-1, 2, 10)  # [batch, digit, class]
+
+    def answer_candidates(self, batch: Examples) -> dict[str, torch.Tensor]:
+        """The true op (0 = add, 1 = mul), the sum and the product mod 100: [batch] each.
+        The op-confusion test (E1) asks which of the two a (masked) net's answer is."""
+        operands = batch["operands"]
+        a, b = number(operands[:, 0:2]), number(operands[:, 2:4])
+        return {"op": operands[:, 4], "sum": (a + b) % 100, "product": (a * b) % 100}
+
+    def predicted_answers(self, call: ModelCall, batch: Examples) -> torch.Tensor:
+        """The 2-digit answer the net gives, as a number in 0..99: [batch]."""
+        return number(self._logits(call, batch).argmax(-1))
+
     def step(self, call: ModelCall, batch: Examples, train: bool) -> StepResult:
-        logits = call(encode(batch["operands"])).view(-1, 2, 10)  # [batch, digit, class]
+        logits = self._logits(call, batch)
         answer = batch["answer"]
         loss = F.cross_entropy(logits.reshape(-1, 10), answer.reshape(-1))
         correct = (logits.argmax(-1) == answer).all(dim=1)

@@ -1,0 +1,48 @@
+"""Rows the evaluate job adds: the shared proportion's counts and the op confusion."""
+
+from __future__ import annotations
+
+import torch
+
+from orchestrator.extra_results import mask_sharing_rows, op_confusion_rows
+from workloads.data.addmul import AddMulConfig
+from workloads.models.fnn import FeedforwardConfig
+
+KEYS = {"sweep": "s", "experiment": "e", "setting": "{}", "seed": 1, "train_job_id": "t"}
+
+
+def mask(*keep: int) -> dict[str, torch.Tensor]:
+    return {"0.weight": torch.tensor(keep, dtype=torch.bool)}
+
+
+def test_sharing_rows_cover_the_target_masks_and_leave_the_control_out():
+    task = AddMulConfig(train_size=10, validation_size=10).build()
+    masks = {"all": mask(1, 1, 1, 1), "add": mask(1, 1, 0, 0), "mul": mask(0, 1, 1, 0)}
+    fits = {"all": "f0", "add": "f1", "mul": "f2"}
+    rows = {row.target_function: row for row in mask_sharing_rows(task, masks, fits, KEYS)}
+    assert set(rows) == {"add", "mul"}  # the control keeps everything but is not "other"
+    assert (rows["add"].kept, rows["add"].shared, rows["add"].total) == (2, 1, 4)
+    assert (rows["mul"].target_index, rows["mul"].mask_job_id) == (2, "f2")
+
+
+def test_sharing_needs_two_target_masks_and_ignores_data_order_repeats():
+    task = AddMulConfig(train_size=10, validation_size=10).build()
+    repeats = {"add-order1": mask(1, 0), "add-order2": mask(1, 1)}
+    assert mask_sharing_rows(task, repeats, dict.fromkeys(repeats, "f"), KEYS) == []
+    assert (
+        mask_sharing_rows(task, {"all": mask(1), "add": mask(1)}, {"all": "f", "add": "g"}, KEYS)
+        == []
+    )
+
+
+def test_op_confusion_rows_for_the_base_model_each_mask_and_each_inverse():
+    task = AddMulConfig(train_size=10, validation_size=200).build()
+    model = FeedforwardConfig(hidden_sizes=[8]).build(task)
+    masks = {"add": {"0.weight": torch.ones(8, 42, dtype=torch.bool)}}
+    rows = op_confusion_rows(model, task, masks, {"add": "f1"}, KEYS, batch_size=64)
+    conditions = {(row.mask_variant, row.mask_target, row.mask_job_id) for row in rows}
+    assert conditions == {("none", None, None), ("mask", "add", "f1"), ("inverted", "add", "f1")}
+    assert len(rows) == 3 * 2 * 3  # conditions x true ops x matches
+    base = {(r.true_op, r.answer_matches): r.fraction for r in rows if r.mask_variant == "none"}
+    kept_all = {(r.true_op, r.answer_matches): r.fraction for r in rows if r.mask_variant == "mask"}
+    assert base == kept_all  # a mask that keeps every weight changes no answer
