@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import typing
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -109,8 +111,34 @@ def _refuse(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line naming the command's --help (exit 2)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def cpus(text: str) -> float:
+    """--cpus: a finite number above 0 (the cost line divides by it)."""
+    return _cluster_size(text, allow_zero=False)
+
+
+def gpus(text: str) -> float:
+    """--gpus: a finite number, 0 or more."""
+    return _cluster_size(text, allow_zero=True)
+
+
+def _cluster_size(text: str, allow_zero: bool) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a finite number {'of 0 or more' if allow_zero else 'above 0'}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="orchestrator", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="orchestrator", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     submit = commands.add_parser("submit", help="run a sweep (skips finished jobs)")
@@ -144,11 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=["table", "json"], default="table")
     plan.add_argument(
         "--cpus",
-        type=float,
+        type=cpus,
         default=float(os.cpu_count() or 1),
         help="cluster CPUs for the cost line",
     )
-    plan.add_argument("--gpus", type=float, default=0.0, help="cluster GPUs for the cost line")
+    plan.add_argument("--gpus", type=gpus, default=0.0, help="cluster GPUs for the cost line")
     plan.set_defaults(handler=cmd_plan)
 
     results = commands.add_parser("results", help="print rows of a sweep's result tables")

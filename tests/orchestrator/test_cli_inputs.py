@@ -390,3 +390,22 @@ def test_plan_refuses_tensor_names_the_model_does_not_have(tmp_path, section, ch
     path = write(tmp_path, "names.yaml", yaml.safe_dump(data))
     line, _ = plan_refused(path)
     assert f"{section}.{field}" in line and "0.weight, 2.weight, 4.weight" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "{sweep}", "--cpus", "0"],  # divided by zero in the cost line
+        ["plan", "{sweep}", "--cpus", "nan"],  # printed NaN, which is not JSON
+        ["plan", "{sweep}", "--gpus", "-1"],
+        ["plan", "{sweep}", "--bogus"],
+        ["no-such-command"],
+        [],
+    ],
+    ids=["zero_cpus", "nan_cpus", "negative_gpus", "unknown_option", "unknown_command", "none"],
+)
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path, args):
+    sweep = write(tmp_path, "a.yaml", yaml.safe_dump(tiny_sweep_data("a", seeds=(1,))))
+    finished = cli(*[arg.format(sweep=sweep) for arg in args])
+    assert finished.code == 2
+    assert "--help" in finished.one_error_line()
