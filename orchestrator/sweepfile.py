@@ -162,6 +162,12 @@ def _read_yaml(path: Path, limits: ReadLimits) -> tuple[Any, Locations]:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(error, "problem", None) or str(error)
         raise SpecError(str(path), line, "", f"not valid YAML: {problem}") from None
+    except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as error:
+        # PyYAML's constructors raise these for values their explicit tag cannot take
+        # (`!!int x`, `!!timestamp 2001-13-45`)
+        raise SpecError(
+            str(path), None, "", f"not valid YAML: a tagged value cannot be read ({error})"
+        ) from None
     finally:
         loader.dispose()
     locations: Locations = {}

@@ -90,3 +90,63 @@ def test_grid_size_counts_the_points_without_building_them(lengths):
     experiment = SweepSpec.model_validate(data).experiments[0]
     assert experiment.grid_size() == len(experiment.grid_points())
     assert experiment.grid_points() == list(experiment.iter_grid_points())
+
+
+YAML_PIECES = st.sampled_from(
+    [
+        "name: x\n",
+        "experiments:\n",
+        "  - ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ": ",
+        ", ",
+        "&a ",
+        "*a",
+        "<<: ",
+        "!!set ",
+        "!!binary ",
+        "!!timestamp ",
+        "!!python/name:os.system ",
+        "? ",
+        "- ",
+        "\n",
+        "  ",
+        "2001-12-14",
+        "1e400",
+        ".nan",
+        "~",
+        "'",
+        '"',
+        "#",
+        "\t",
+        "\x85",
+        "\ufeff",
+        "é",
+        "%YAML 1.1\n",
+        "---\n",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(YAML_PIECES, max_size=30).map("".join))
+def test_any_text_is_a_spec_error_or_a_sweep(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_sweep(path)
+    except SpecError as error:
+        assert str(error).startswith(str(path))
+
+
+@pytest.mark.parametrize(
+    "value", ["!!int x", "!!float x", "!!timestamp 2001-13-45", "!!timestamp x"]
+)
+def test_a_tagged_value_its_tag_cannot_take_is_a_spec_error(tmp_path, value):
+    """PyYAML raises ValueError or AttributeError for these, which was a traceback."""
+    path = write(tmp_path, "tagged.yaml", f"name: x\ndescription: {value}\nexperiments: []\n")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_sweep(path)
