@@ -1,59 +1,145 @@
 """`orchestrator`: submit, plan, status, results and analyze sweeps.
 
-Bad input (a sweep file, a setting, a missing result) is one clear line on stderr and
-exit code 2, never a traceback. A sweep with failed jobs exits 1 after its summary.
+Exit codes, each failure one line on stderr and never a traceback:
+0 done; 1 a sweep had failed jobs (after its summary); 2 bad input (a sweep file, a
+setting, an unusable workspace or tracking server, a missing result); 130 interrupted
+(Ctrl-C: finished jobs are kept, submitting again resumes); 141 the reader of stdout went
+away (`results ... | head`): the rest of the output is dropped silently, as a shell tool
+killed by SIGPIPE would.
+Heavy libraries (torch, pandas, MLflow, Ray) are imported inside the commands, so a Ctrl-C
+at any moment, startup included, gets the same one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import typing
 from collections.abc import Sequence
-
-import pandas as pd
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from orchestrator.errors import UserError
-from orchestrator.estimate import estimate
-from orchestrator.plan import Plan, plan_sweep
-from orchestrator.settings import Settings, load_settings, redacted
-from orchestrator.spec import load_sweep
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from orchestrator.plan import Plan
+    from orchestrator.settings import Settings
 
 EXIT_FAILED_JOBS = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a Ctrl-C'd command
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
+WRITES = ("submit", "check-method", "analyze")  # commands that write to the workspace
+TRACKS = ("submit", "check-method", "analyze", "status")  # commands that talk to MLflow
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    console = Console()
+    try:
+        args = build_parser().parse_args(argv)
+        code = run_command(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except KeyboardInterrupt:
+        resume = " (finished jobs are kept: submit again to resume)" if _submits(argv) else ""
+        print(f"error: interrupted{resume}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
+
+
+def _submits(argv: Sequence[str] | None) -> bool:
+    words = sys.argv[1:] if argv is None else list(argv)
+    return bool(words) and words[0] in ("submit", "check-method")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the chosen command; turn every kind of bad input into one line and exit 2."""
+    from pydantic import ValidationError
+
+    from orchestrator.preflight import check_tracking_server, check_writable_places
+    from orchestrator.settings import load_settings
+
     try:
         settings = load_settings()
-        return args.handler(args, settings, console)
+        if args.command in WRITES:
+            check_writable_places(settings)
+        if args.command in TRACKS:
+            check_tracking_server(settings.mlflow_tracking_uri)
+        return args.handler(args, settings, _console())
     except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _refuse(str(error))
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        print(
-            f"error: settings: {field}: {first['msg']} (check ORCHESTRATOR_* variables)",
-            file=sys.stderr,
+        return _refuse(f"settings: {field}: {first['msg']} (check ORCHESTRATOR_* variables)")
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        where = f": {error.filename}" if error.filename else ""
+        return _refuse(
+            f"{error.strerror or error}{where} (check ORCHESTRATOR_WORKSPACE and "
+            "ORCHESTRATOR_ARTIFACT_ROOT)"
         )
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except Exception as error:
+        mlflow_errors = sys.modules.get("mlflow.exceptions")
+        if mlflow_errors is None or not isinstance(error, mlflow_errors.MlflowException):
+            raise
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        return _refuse(f"MLflow: {lines[0]} (check MLFLOW_TRACKING_URI)")
+
+
+def _console() -> Console:
+    """rich's console, except that a closed stdout ends the command as `main` says (141)."""
+    from rich.console import Console
+
+    class PipeAwareConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich's own handler exits 1
+            raise BrokenPipeError
+
+    return PipeAwareConsole()
+
+
+def _refuse(message: str) -> int:
+    from orchestrator.settings import redacted
+
+    print(f"error: {redacted(' '.join(message.split()))}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line naming the command's --help (exit 2)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def cpus(text: str) -> float:
+    """--cpus: a finite number above 0 (the cost line divides by it)."""
+    return _cluster_size(text, allow_zero=False)
+
+
+def gpus(text: str) -> float:
+    """--gpus: a finite number, 0 or more."""
+    return _cluster_size(text, allow_zero=True)
+
+
+def _cluster_size(text: str, allow_zero: bool) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a finite number {'of 0 or more' if allow_zero else 'above 0'}"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="orchestrator", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    parser = OneLineParser(prog="orchestrator", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", dest="command")
 
     submit = commands.add_parser("submit", help="run a sweep (skips finished jobs)")
     submit.add_argument("sweep_file")
@@ -86,11 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=["table", "json"], default="table")
     plan.add_argument(
         "--cpus",
-        type=float,
+        type=cpus,
         default=float(os.cpu_count() or 1),
         help="cluster CPUs for the cost line",
     )
-    plan.add_argument("--gpus", type=float, default=0.0, help="cluster GPUs for the cost line")
+    plan.add_argument("--gpus", type=gpus, default=0.0, help="cluster GPUs for the cost line")
     plan.set_defaults(handler=cmd_plan)
 
     results = commands.add_parser("results", help="print rows of a sweep's result tables")
@@ -123,7 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    plan = plan_sweep(load_sweep(args.sweep_file, settings.allowed_factory_modules()))
+    from rich.table import Table
+
+    from orchestrator.estimate import estimate
+    from orchestrator.plan import plan_sweep
+    from orchestrator.spec import load_sweep
+
+    plan = plan_sweep(load_sweep(args.sweep_file, settings))
     cost = estimate(plan, cpus=args.cpus, gpus=args.gpus)
     if args.format == "json":
         jobs = [job_summary(job, plan) for job in plan.jobs]
@@ -171,9 +263,12 @@ def served_label(serves: list[dict]) -> str:
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from orchestrator.plan import plan_sweep
+    from orchestrator.settings import redacted
+    from orchestrator.spec import load_sweep
     from orchestrator.submit import submit
 
-    plan = plan_sweep(load_sweep(args.sweep_file, settings.allowed_factory_modules()))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings))
     summary = submit(plan, settings, args.executor, retry_failed=args.retry_failed)
     for outcome in summary.failed:
         console.print(f"failed {outcome.kind} {outcome.job_id}: {outcome.error}", markup=False)
@@ -195,6 +290,8 @@ def cmd_submit(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from rich.table import Table
+
     from orchestrator.status import STATES, sweep_status
 
     status = sweep_status(settings, args.sweep)
@@ -228,6 +325,8 @@ def cmd_cancel(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    import pandas as pd
+
     from analysis.claims import check_claims
     from analysis.headline import headline
     from analysis.schema import TABLES
@@ -271,10 +370,12 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
     """Does the mask method recover structure planted by construction, on this machine?"""
     from analysis.planted import planted_verdicts
     from orchestrator.analyze import analyze, load_tables
+    from orchestrator.plan import plan_sweep
     from orchestrator.query import render
+    from orchestrator.spec import load_sweep
     from orchestrator.submit import submit
 
-    plan = plan_sweep(load_sweep(args.sweep_file, settings.allowed_factory_modules()))
+    plan = plan_sweep(load_sweep(args.sweep_file, settings))
     summary = submit(plan, settings, args.executor)
     if summary.failed:
         console.print(
@@ -288,9 +389,12 @@ def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Cons
 
 
 def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from rich.table import Table
+
     from analysis.headline import headline
     from analysis.sections import setting_label
     from orchestrator.analyze import analyze
+    from orchestrator.settings import redacted
 
     report, verdicts = analyze(settings, args.sweep)
     claims = Table(title="The paper's claims (numbers: the report, or `results --claims`)")

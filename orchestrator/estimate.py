@@ -2,7 +2,9 @@
 
 A job takes `JOB_OVERHEAD_S` (worker start, data generation, MLflow and store writes)
 plus its steps divided by its model family's throughput on the device it gets; an
-evaluation takes `EVALUATION_S` instead of steps. A job that asks for GPUs uses the GPU
+evaluation takes `EVALUATION_S` instead of steps. A transfer job (E7) learns an FNN's
+weights and masks together for `steps_per_task` steps per task in its sequence, at the
+FNN's mask-fit rate. A job that asks for GPUs uses the GPU
 rate when the cluster has GPUs and the CPU rate otherwise (it falls back to the CPU as
 `orchestrator.jobs.job_device` does). Compute is duration x the resources a job holds
 (a `gpus: 0.25` fit holds a quarter of a GPU). Wall time is a lower bound: the larger of
@@ -24,6 +26,7 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from orchestrator.plan import Job, Plan
+from workloads.registry import TASKS
 
 JOB_OVERHEAD_S = 5.0
 EVALUATION_S = 20.0
@@ -77,9 +80,24 @@ def job_seconds(job: Job, on_gpu: bool, rates: Throughput) -> float:
             job.config["training"]["steps"],
             rates.train_gpu if on_gpu else rates.train_cpu,
         )
+    elif job.kind == "transfer":
+        steps, rate = transfer_steps(job.config), rates.fit_gpu if on_gpu else rates.fit_cpu
     else:
         steps, rate = job.config["mask_fit"]["steps"], rates.fit_gpu if on_gpu else rates.fit_cpu
     return JOB_OVERHEAD_S + steps / rate
+
+
+def transfer_steps(config: dict) -> int:
+    """Steps of a whole task sequence: `steps_per_task` for each task it learns."""
+    task = config["task"]
+    available = len(TASKS[task["name"]].model_validate(task).target_functions())
+    learned = min(config["transfer"]["tasks"] or available, available)
+    return config["transfer"]["steps_per_task"] * learned
+
+
+def model_family(job: Job) -> str:
+    """The architecture whose rates apply; a transfer job always learns an FNN."""
+    return "fnn" if job.kind == "transfer" else job.config["model"]["name"]
 
 
 def estimate(plan: Plan, cpus: float, gpus: float) -> CostEstimate:
@@ -88,7 +106,7 @@ def estimate(plan: Plan, cpus: float, gpus: float) -> CostEstimate:
     finished_at: dict[str, float] = {}  # earliest finish of each job, dependencies first
     unrated: set[str] = set()
     for job in plan.jobs:
-        family = job.config["model"]["name"]
+        family = model_family(job)
         if family not in THROUGHPUT:
             unrated.add(family)
         on_gpu = job.resources.gpus > 0 and gpus > 0

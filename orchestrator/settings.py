@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     def allowed_factory_modules(self) -> tuple[str, ...]:
         return tuple(part.strip() for part in self.factory_modules.split(",") if part.strip())
 
+    max_grid_points: int = Field(
+        1_000_000,
+        gt=0,
+        description="grid points a sweep may expand to (summed over experiments), counted "
+        "before any is built: a typo in a grid cannot eat the machine's memory",
+    )
+    max_sweep_file_bytes: int = Field(
+        4_000_000, gt=0, description="size of one sweep file (each included file too)"
+    )
+    max_yaml_nodes: int = Field(
+        1_000_000,
+        gt=0,
+        description="values one sweep file may expand to, an alias counting once per use "
+        "(refuses YAML alias bombs before they are expanded)",
+    )
+
     def resolved(self) -> Settings:
         """The same settings with every default made explicit and absolute."""
         workspace = self.workspace.expanduser().resolve()

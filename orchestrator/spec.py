@@ -8,8 +8,9 @@ paths (seeds included) expanded to their cross product, and resources per job ki
 from __future__ import annotations
 
 import itertools
+import math
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -27,8 +28,9 @@ from pydantic import (
 
 from analysis.roles import ROLES, Role
 from orchestrator.errors import SpecError
-from orchestrator.experiment_checks import check_experiment
-from orchestrator.sweepfile import find_sweep_file, load_sweep_document, locate
+from orchestrator.experiment_checks import SEED_LIMIT, check_experiment
+from orchestrator.settings import Settings
+from orchestrator.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
 from workloads.batched_fit import default_fits_per_job
 from workloads.fit import MaskFitConfig
 from workloads.registry import MODELS, TASKS
@@ -147,8 +149,12 @@ class ExperimentSpec(BaseModel):
     training: TrainingConfig = TrainingConfig()
     mask_fit: MaskFitConfig = MaskFitConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
-    seed: int = Field(0, description="base-model seed; every random stream derives from it")
-    mask_seed: int | None = Field(None, description="seed of the mask fits; null = seed")
+    seed: int = Field(
+        0, ge=0, lt=SEED_LIMIT, description="base-model seed; every random stream derives from it"
+    )
+    mask_seed: int | None = Field(
+        None, ge=0, lt=SEED_LIMIT, description="seed of the mask fits; null = seed"
+    )
     mask_task: dict[str, Any] = Field(
         default_factory=dict,
         description="task fields changed for the mask fits and evaluation only; the base "
@@ -213,12 +219,18 @@ class ExperimentSpec(BaseModel):
             raise ValueError(f"mask_task.{field}: {first['msg']}") from None
         return task.for_seed(self.seed if self.mask_seed is None else self.mask_seed)
 
+    def grid_size(self) -> int:
+        """How many points the grid expands to, counted without building them."""
+        return math.prod(len(values) for values in self.grid.values())
+
     def grid_points(self) -> list[dict[str, Any]]:
+        return list(self.iter_grid_points())
+
+    def iter_grid_points(self) -> Iterator[dict[str, Any]]:
+        """The grid's points one at a time: the cross product of every key's values."""
         keys = list(self.grid)
-        return [
-            dict(zip(keys, values, strict=True))
-            for values in itertools.product(*self.grid.values())
-        ]
+        for values in itertools.product(*self.grid.values()):
+            yield dict(zip(keys, values, strict=True))
 
 
 def task_target_functions(task: BaseModel) -> tuple[str, ...]:
@@ -273,26 +285,33 @@ def resolve_grid_point(
     """
     if not point:
         return experiment
-    if all(key in SEED_FIELDS and type(value) is int for key, value in point.items()):
+    if all(
+        key in SEED_FIELDS and type(value) is int and 0 <= value < SEED_LIMIT
+        for key, value in point.items()
+    ):
         return experiment.model_copy(update=point)
     return ExperimentSpec.model_validate(apply_grid_point(raw, point), context=context)
 
 
-def load_sweep(name: str | Path, factory_modules: Sequence[str] = ()) -> SweepSpec:
+def load_sweep(name: str | Path, settings: Settings | None = None) -> SweepSpec:
     """Find, read and validate a sweep file, grid points included; errors name file and line.
 
-    `factory_modules`: the module prefixes `custom` factories may come from (all if empty).
+    From `settings` (by default the environment): the size limits (file bytes, YAML
+    values, grid points) and the module prefixes `custom` factories may come from.
     """
+    settings = settings or Settings()
     path = find_sweep_file(name)
-    data, locations = load_sweep_document(path)
-    context = {"factory_modules": tuple(factory_modules)}
+    limits = ReadLimits(settings.max_sweep_file_bytes, settings.max_yaml_nodes)
+    data, locations = load_sweep_document(path, [*SweepSpec.model_fields], limits)
+    context = {"factory_modules": tuple(settings.allowed_factory_modules())}
     try:
         sweep = SweepSpec.model_validate(data, context=context)
     except ValidationError as error:
         raise _spec_error(error, data, locations, str(path)) from None
+    _refuse_huge_grids(sweep, data, locations, str(path), settings.max_grid_points)
     for index, experiment in enumerate(sweep.experiments):
         raw = data["experiments"][index]
-        for point in experiment.grid_points():
+        for point in experiment.iter_grid_points():
             try:
                 resolve_grid_point(experiment, raw, point, context)
             except ValidationError as error:
@@ -310,6 +329,28 @@ def load_sweep(name: str | Path, factory_modules: Sequence[str] = ()) -> SweepSp
                     file, line, field, f"value {point.get(key)!r}: {first['msg']}"
                 ) from None
     return sweep
+
+
+def _refuse_huge_grids(
+    sweep: SweepSpec, data: Any, locations: dict, default_file: str, limit: int
+) -> None:
+    """Count grid points (summed over experiments) before any is built or validated."""
+    total = 0
+    for index, experiment in enumerate(sweep.experiments):
+        total += experiment.grid_size()
+        if total > limit:
+            lengths = " x ".join(str(len(values)) for values in experiment.grid.values())
+            (file, line), field = locate(
+                data, locations, ("experiments", index, "grid"), default_file
+            )
+            raise SpecError(
+                file,
+                line,
+                field,
+                f"{lengths} = {experiment.grid_size():,} points; the sweep would expand to "
+                f"{total:,} or more, over the limit of {limit:,}: use fewer values or split "
+                "the sweep, or raise ORCHESTRATOR_MAX_GRID_POINTS",
+            )
 
 
 def _spec_error(error: ValidationError, data: Any, locations: dict, default_file: str) -> SpecError:

@@ -134,7 +134,8 @@ def test_include_cycle_is_rejected(tmp_path):
 
 def test_duplicate_experiment_names_are_rejected(tmp_path):
     write(tmp_path, VALID, "part.yaml")
-    path = write(tmp_path, "name: all\ninclude: [part.yaml, part.yaml]\n")
+    write(tmp_path, VALID, "copy.yaml")
+    path = write(tmp_path, "name: all\ninclude: [part.yaml, copy.yaml]\n")
     with pytest.raises(SpecError, match="unique"):
         load_sweep(path)
 
