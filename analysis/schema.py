@@ -239,7 +239,9 @@ class JobExperimentRow(BaseModel):
     A job that several experiments plan with the same config (a composed sweep) runs once
     and serves each of them: the analysis counts its rows under every experiment and
     setting listed here (join any table on `job_id`). `role` is the experiment's declared
-    paper role, which decides the claims judged on it.
+    paper role, which decides the claims judged on it. `differs_from_paper` and
+    `pipeline_check` are the experiment's own words for the published page (null in
+    tables written before they existed).
     """
 
     sweep: str
@@ -249,6 +251,8 @@ class JobExperimentRow(BaseModel):
     setting: str
     seed: int
     role: str | None = None
+    differs_from_paper: str | None = None
+    pipeline_check: bool | None = None
 
 
 TABLES: dict[str, type[BaseModel]] = {

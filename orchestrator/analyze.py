@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.attribution import attribute
 from analysis.claims import ClaimVerdict, check_claims
+from analysis.publish import Provenance, write_page
 from analysis.report import write_report
 from analysis.schema import TABLES
 from analysis.sections import claims_held
@@ -48,7 +51,27 @@ def report_folder(settings: Settings, sweep: str) -> Path:
     return settings.workspace / "reports" / sweep
 
 
-def analyze(settings: Settings, sweep: str) -> tuple[Path, list[ClaimVerdict]]:
+def code_commit() -> str:
+    """The checked-out git commit of this code, or "unknown" outside a git checkout."""
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return found.stdout.strip() if found.returncode == 0 and found.stdout.strip() else "unknown"
+
+
+def analyze(
+    settings: Settings, sweep: str, publish: Path | None = None
+) -> tuple[Path, list[ClaimVerdict]]:
+    """Write the report (and, with `publish`, the results page at that path and its
+    figures beside it) and log the report to the sweep's MLflow run."""
     tables = load_tables(settings, sweep)
     if tables["runs"].empty:
         raise UserError(
@@ -58,6 +81,13 @@ def analyze(settings: Settings, sweep: str) -> tuple[Path, list[ClaimVerdict]]:
     out_dir = report_folder(settings, sweep)
     verdicts = check_claims(tables)
     files = write_report(tables, out_dir, sweep, verdicts)
+    if publish is not None:
+        provenance = Provenance(
+            commit=code_commit(),
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            command=f"orchestrator analyze {sweep} --publish {publish}",
+        )
+        write_page(tables, publish, sweep, provenance, verdicts)
     tracker = Tracker(settings.mlflow_tracking_uri)
     parent = tracker.latest_submission(sweep)
     if parent is not None:

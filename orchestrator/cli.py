@@ -19,6 +19,7 @@ import os
 import sys
 import typing
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.errors import UserError
@@ -204,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = commands.add_parser("analyze", help="write the report of a sweep from its results")
     analyze.add_argument("sweep")
+    analyze.add_argument(
+        "--publish",
+        type=Path,
+        metavar="PAGE",
+        help="also write the results page (Markdown) at PAGE, its figures in PAGE's folder "
+        "without the suffix (docs/results.md -> docs/results/figures/)",
+    )
     analyze.set_defaults(handler=cmd_analyze)
     return parser
 
@@ -396,7 +404,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
     from orchestrator.analyze import analyze
     from orchestrator.settings import redacted
 
-    report, verdicts = analyze(settings, args.sweep)
+    report, verdicts = analyze(settings, args.sweep, args.publish)
     claims = Table(title="The paper's claims (numbers: the report, or `results --claims`)")
     for column in ("claim", "experiment", "setting", "verdict", "seeds", "reason"):
         claims.add_column(column, overflow="fold")
@@ -412,6 +420,8 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
     console.print(claims)
     console.print(headline(verdicts))
     console.print(f"Report: {report} (and report.html)")
+    if args.publish is not None:
+        console.print(f"Results page: {args.publish} (figures in {args.publish.with_suffix('')})")
     console.print(
         f"MLflow: {redacted(settings.mlflow_tracking_uri)}  (mlflow ui --backend-store-uri {redacted(settings.mlflow_tracking_uri)})"
     )

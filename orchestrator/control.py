@@ -50,6 +50,8 @@ def job_experiment_rows(plan: Plan) -> list[JobExperimentRow]:
             setting=served.setting,
             seed=job.seed,
             role=served.role,
+            differs_from_paper=served.differs_from_paper,
+            pipeline_check=served.pipeline_check,
         )
         for job in plan.jobs
         for served in job.attributions()

@@ -37,6 +37,8 @@ class Attribution(BaseModel):
     experiment: str
     varying: dict[str, Any] = {}
     role: str | None = None
+    differs_from_paper: str | None = None  # ExperimentSpec's, for the published page
+    pipeline_check: bool = False
 
     @property
     def setting(self) -> str:
@@ -57,6 +59,8 @@ class Job(BaseModel):
     seed: int
     fits_per_job: int = 1  # fit jobs: how many fits of one base model may run as one batch
     role: str | None = None
+    differs_from_paper: str | None = None
+    pipeline_check: bool = False
     # Every experiment and grid point this job serves, the first (experiment, varying,
     # role above) included; see `Attribution`.
     also_serves: tuple[Attribution, ...] = ()
@@ -67,7 +71,13 @@ class Job(BaseModel):
         return self.attributions()[0].setting
 
     def attributions(self) -> tuple[Attribution, ...]:
-        first = Attribution(experiment=self.experiment, varying=self.varying, role=self.role)
+        first = Attribution(
+            experiment=self.experiment,
+            varying=self.varying,
+            role=self.role,
+            differs_from_paper=self.differs_from_paper,
+            pipeline_check=self.pipeline_check,
+        )
         return (first, *self.also_serves)
 
     def served(self) -> list[dict[str, Any]]:
@@ -178,7 +188,7 @@ def experiment_jobs(
         "sweep": sweep,
         "experiment": experiment.name,
         "varying": point,
-        "role": experiment.role,
+        **described(experiment),
     }
 
     train_config = {
@@ -277,6 +287,15 @@ def fit_configs(
     return configs
 
 
+def described(experiment: ExperimentSpec) -> dict[str, Any]:
+    """The experiment's role and description, carried by its jobs to `job_experiments`."""
+    return {
+        "role": experiment.role,
+        "differs_from_paper": experiment.differs_from_paper,
+        "pipeline_check": experiment.pipeline_check,
+    }
+
+
 def transfer_job(sweep: str, experiment: ExperimentSpec, point: dict[str, Any], task: dict) -> Job:
     """E7: one job learns the whole task sequence (each task depends on the ones before).
 
@@ -294,5 +313,5 @@ def transfer_job(sweep: str, experiment: ExperimentSpec, point: dict[str, Any], 
         resources=experiment.resources.transfer,
         varying=point,
         seed=experiment.seed,
-        role=experiment.role,
+        **described(experiment),
     )

@@ -128,6 +128,10 @@ class EvaluationConfig(BaseModel):
     )
 
 
+# Experiment fields that describe it rather than configure a job: never grid keys.
+NOT_GRIDDED = {"grid", "name", "role", "differs_from_paper", "pipeline_check"}
+
+
 class ExperimentSpec(BaseModel):
     """One experiment: a task, a model, how to train it and which masks to fit."""
 
@@ -137,6 +141,18 @@ class ExperimentSpec(BaseModel):
         None,
         description="the paper role this experiment plays, which decides the claims judged "
         f"on it ({', '.join(ROLES)}); none: reported, judged on no claim",
+    )
+    differs_from_paper: str | None = Field(
+        None,
+        description="what this experiment changes against the paper's setting (sizes, "
+        "steps, seeds) and why; printed beside its results on the published page. Not part "
+        "of any job's config, so editing it never changes a job id",
+    )
+    pipeline_check: bool = Field(
+        False,
+        description="true when the data are tiny stand-ins (e.g. a few CIFAR-10 images): the "
+        "published page labels its rows 'pipeline check, not a result'. Not part of any "
+        "job's config",
     )
     task: TaskSpec
     model: ModelSpec
@@ -172,8 +188,8 @@ class ExperimentSpec(BaseModel):
             if not values:
                 raise ValueError(f"grid entry {key!r} is empty: give at least one value")
             head = key.split(".")[0]
-            if head in ("grid", "name", "role") or head not in cls.model_fields:
-                valid = sorted(set(cls.model_fields) - {"grid", "name", "role"})
+            if head in NOT_GRIDDED or head not in cls.model_fields:
+                valid = sorted(set(cls.model_fields) - NOT_GRIDDED)
                 raise ValueError(
                     f"grid key {key!r} is not a field; valid roots: {', '.join(valid)}"
                 )
