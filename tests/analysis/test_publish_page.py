@@ -7,25 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_claims import SEEDS, evaluations
 
 from analysis.publish import PIPELINE_CHECK, Provenance, cost_table, write_page
-from analysis.schema import TABLES, EvaluationRow, JobExperimentRow, RunRow, arrow_schema
+from analysis.schema import TABLES, JobExperimentRow, RunRow, arrow_schema
 
-SEEDS = (1, 2, 3)
-ADDMUL = {  # (variant, mask target, evaluated function) -> accuracy of a modular network
-    ("none", None, "all"): 0.99,
-    ("none", None, "add"): 0.99,
-    ("none", None, "mul"): 0.985,
-    ("mask", "all", "all"): 0.98,
-    ("mask", "add", "add"): 0.97,
-    ("mask", "add", "mul"): 0.02,
-    ("mask", "mul", "mul"): 0.96,
-    ("mask", "mul", "add"): 0.03,
-    ("inverted", "add", "add"): 0.05,
-    ("inverted", "add", "mul"): 0.90,
-    ("inverted", "mul", "mul"): 0.04,
-    ("inverted", "mul", "add"): 0.92,
-}
 DIFFERS = "FNN 4x256 instead of 4x2000, to fit 2 CPU cores."
 
 
@@ -37,26 +23,7 @@ def sweep_tables() -> dict[str, pd.DataFrame]:
     """addmul_ff (3 seeds, 60 s train jobs, the seed-1 job also serving addmul_beta) and a
     CIFAR-10 pipeline check with one 30 s job."""
     tables = {name: empty(name) for name in TABLES}
-    tables["evaluations"] = pd.DataFrame(
-        [
-            EvaluationRow(
-                sweep="s",
-                job_id=f"eval{seed}",
-                experiment="addmul_ff",
-                setting="{}",
-                seed=seed,
-                train_job_id=f"train{seed}",
-                mask_target=target,
-                mask_variant=variant,
-                evaluated_function=function,
-                accuracy=accuracy + 0.002 * seed,
-                loss=0.0,
-                samples=100,
-            ).model_dump()
-            for seed in SEEDS
-            for (variant, target, function), accuracy in ADDMUL.items()
-        ]
-    )
+    tables["evaluations"] = evaluations()  # a modular add/mul network, experiment addmul_ff
     runs = [("addmul_ff", f"train{seed}", seed, 60.0) for seed in SEEDS]
     runs.append(("cifar10_simple", "cifar", 1, 30.0))
     tables["runs"] = pd.DataFrame(
