@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
+from PIL import Image
 
 from analysis.accuracy import accuracy_over_seeds
 from analysis.attribution import SERVES, stale_jobs
@@ -37,7 +38,7 @@ from analysis.sections_extra import half_mask_section
 from analysis.verdicts import STATEMENTS
 
 PIPELINE_CHECK = "pipeline check, not a result"
-SHARING_ROLES = ("addmul", "double_add", "double_add_copyweight", "mask_stability")
+SHARING_ROLES = ("addmul", "double_add", "double_add_copyweight", "mask_stability", "size_sweep")
 ACROSS_SETTINGS_ROLES = ("beta_sweep", "size_sweep")
 
 
@@ -106,9 +107,19 @@ def write_page(
     accuracy = accuracy_over_seeds(evaluations) if not evaluations.empty else pd.DataFrame()
     for experiment, row in described.iterrows():
         experiment_section(writer, tables, accuracy, verdicts, str(experiment), row)
+    for figure in writer.files:
+        shrink_png(figure)
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(to_markdown(_beside(writer.blocks, folder.name)))
     return [page, *writer.files]
+
+
+def shrink_png(path: Path) -> None:
+    """A 64-colour palette: the page's figures go into git, and plots of a few flat colours
+    lose nothing visible (about 3x smaller than matplotlib's full-colour PNG)."""
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(colors=64)
+    palette.save(path, optimize=True)
 
 
 def experiment_descriptions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -197,7 +208,12 @@ def experiment_section(
             else "Not stated: the sweep file gives no `differs_from_paper` for this experiment."
         ),
     )
+    first = len(writer.blocks)
     key_results(writer, tables, accuracy, experiment, role)
+    writer.blocks[first:] = [  # the report's top-level sections sit inside this one here
+        replace(b, level=3) if isinstance(b, Heading) and b.level < 3 else b
+        for b in writer.blocks[first:]
+    ]
 
 
 def paper_beside_ours(
@@ -236,8 +252,10 @@ def key_results(
 ) -> None:
     """The experiment's key figure and table, chosen by its role."""
     if role in ACROSS_SETTINGS_ROLES:
+        shown = len(writer.blocks)
         trend_section(writer, tables, experiment)
-        return
+        if role == "beta_sweep" and len(writer.blocks) > shown:
+            return  # the beta figure and table say it all; sizes add each width's sharing
     if role == "transfer":
         transfer_section(writer, scoped_all(tables, experiment)["transfer_sharing"])
         return
@@ -251,7 +269,8 @@ def key_results(
         if role == "planted":
             planted_section(writer, scope["mask_overlaps"])
             continue
-        accuracy_section(writer, accuracy, experiment, setting, name)
+        if role != "size_sweep":  # the trend table has its control-mask accuracy per width
+            accuracy_section(writer, accuracy, experiment, setting, name)
         if role in SHARING_ROLES:
             sharing_section(writer, scope, experiment, name)
         if role == "half_mask":

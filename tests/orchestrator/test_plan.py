@@ -98,3 +98,21 @@ def test_official_clipping_is_off_by_default_and_recorded_in_fit_configs_and_ids
     after = ids_by_kind(plan_of(data))
     assert after["train"] == ids_by_kind(before)["train"]
     assert not (after["fit"] & ids_by_kind(before)["fit"])
+
+
+def test_differs_from_paper_and_pipeline_check_reach_job_experiments_without_changing_ids(
+    tmp_path,
+):
+    from orchestrator.control import save_plan
+    from orchestrator.results import read_table
+    from orchestrator.store import open_store
+
+    data = tiny_sweep_data()
+    described = {**data["experiments"][0], "differs_from_paper": "4x16", "pipeline_check": True}
+    plan = plan_of({**data, "experiments": [described]})
+    assert [j.id for j in plan.jobs] == [j.id for j in plan_of(data).jobs]
+    store = open_store(tmp_path.as_uri())
+    save_plan(store, plan)
+    rows = read_table(store, plan.sweep, "job_experiments").to_pandas()
+    assert len(rows) == len(plan.jobs)
+    assert set(rows["differs_from_paper"]) == {"4x16"} and rows["pipeline_check"].all()
