@@ -212,7 +212,7 @@ def free_port() -> int:
     "uri, words",
     [
         ("http://127.0.0.1:{port}", "does not answer"),
-        ("http://alice:hunter2@127.0.0.1:{port}", "does not answer"),
+        ("http://alice:hunter2@127.0.0.1:{port}", "carries credentials"),
         ("notascheme://x", "MLflow"),
         ("http://127.0.0.1:99999", "not a valid URI"),
     ],
