@@ -20,8 +20,8 @@ Examples = dict[str, torch.Tensor]
 ModelCall = Callable[..., Any]
 
 
-# Each target function is a subset of a split (add/mul: about half of it, drawn at
-# random): below this many samples a subset can come out empty, with nothing to fit on.
+# Tasks whose target functions are subsets of a split (add/mul: about half of it, drawn
+# at random): below this many samples a subset can come out empty, with nothing to fit on.
 MIN_SPLIT_SIZE = 32
 
 

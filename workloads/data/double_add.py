@@ -28,14 +28,7 @@ from pydantic import Field
 from torch import nn
 
 from workloads.data.addmul import digits
-from workloads.data.base import (
-    MIN_SPLIT_SIZE,
-    Examples,
-    ModelCall,
-    StepResult,
-    TaskConfig,
-    check_target,
-)
+from workloads.data.base import Examples, ModelCall, StepResult, TaskConfig, check_target
 
 PAIRS = ("pair1", "pair2")
 FEATURES_PER_PAIR = 40  # 4 digits x 10
@@ -45,12 +38,8 @@ Mode = Literal["fnn_per_pair", "together", "only_one_io"]
 
 class DoubleAddConfig(TaskConfig):
     name: Literal["double_add"] = "double_add"
-    train_size: int = Field(
-        1_000_000, ge=MIN_SPLIT_SIZE, description="training samples (paper: 1M)"
-    )
-    validation_size: int = Field(
-        10_000, ge=MIN_SPLIT_SIZE, description="validation samples (paper: 10k)"
-    )
+    train_size: int = Field(1_000_000, gt=0, description="training samples (paper: 1M)")
+    validation_size: int = Field(10_000, gt=0, description="validation samples (paper: 10k)")
     data_seed: int = Field(0, description="fixed generator seed of the data, shared by all runs")
     mode: Mode = Field(
         "fnn_per_pair",

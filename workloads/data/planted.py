@@ -17,22 +17,15 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from workloads.data.base import (
-    MIN_SPLIT_SIZE,
-    Examples,
-    ModelCall,
-    StepResult,
-    TaskConfig,
-    check_target,
-)
+from workloads.data.base import Examples, ModelCall, StepResult, TaskConfig, check_target
 
 
 class PlantedConfig(TaskConfig):
     name: Literal["planted"] = "planted"
     relation: Literal["disjoint", "shared", "nested"]
     input_size: int = Field(16, ge=4)
-    train_size: int = Field(20_000, ge=MIN_SPLIT_SIZE)
-    validation_size: int = Field(2_000, ge=MIN_SPLIT_SIZE)
+    train_size: int = Field(20_000, gt=0)
+    validation_size: int = Field(2_000, gt=0)
     data_seed: int = 0
 
     def target_functions(self) -> tuple[str, ...]:
