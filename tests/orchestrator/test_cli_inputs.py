@@ -212,7 +212,7 @@ def free_port() -> int:
     "uri, words",
     [
         ("http://127.0.0.1:{port}", "does not answer"),
-        ("http://alice:hunter2@127.0.0.1:{port}", "does not answer"),
+        ("http://alice:hunter2@127.0.0.1:{port}", "carries credentials"),
         ("notascheme://x", "MLflow"),
         ("http://127.0.0.1:99999", "not a valid URI"),
     ],
@@ -328,6 +328,16 @@ def test_plan_refuses_seeds_no_generator_takes(tmp_path, change, field):
     path = write(tmp_path, "seeds.yaml", yaml.safe_dump(data))
     line, _ = plan_refused(path)
     assert str(path) in line and field in line
+
+
+@pytest.mark.parametrize("split", ["train_size", "validation_size"])
+def test_plan_refuses_splits_too_small_for_every_target_to_have_samples(tmp_path, split):
+    """With one sample the add or the mul subset is empty: the job failed at run time."""
+    data = tiny_sweep_data("tiny_split")
+    data["experiments"][0]["task"][split] = 1
+    path = write(tmp_path, "split.yaml", yaml.safe_dump(data))
+    line, _ = plan_refused(path)
+    assert f"task.{split}" in line and "32" in line
 
 
 # 5. Included files and duplicate keys.

@@ -58,9 +58,12 @@ def test_copyweight_shares_the_base_model_of_the_plain_experiment():
             double_add_experiment("copyweight", mask_fit={"before_masking": "copy_pair_weights"}),
         ],
     }
-    counts = plan_sweep(SweepSpec.model_validate(data)).counts()
-    # the copyweight control changes the model after training, so training is shared
-    assert counts["copyweight"] == {"train": 0, "fit": 3, "evaluate": 1}
+    plan = plan_sweep(SweepSpec.model_validate(data))
+    # the copyweight control changes the model after training, so training is shared: one
+    # train job serves both experiments (and counts under each)
+    (train,) = [job for job in plan.jobs if job.kind == "train"]
+    assert [a.experiment for a in train.attributions()] == ["plain", "copyweight"]
+    assert plan.counts()["copyweight"] == {"train": 1, "fit": 3, "evaluate": 1}
 
 
 def test_double_add_copyweight_with_first_full_mask_and_half_mask(settings):

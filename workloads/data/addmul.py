@@ -13,15 +13,26 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from workloads.data.base import Examples, ModelCall, StepResult, TaskConfig, check_target
+from workloads.data.base import (
+    MIN_SPLIT_SIZE,
+    Examples,
+    ModelCall,
+    StepResult,
+    TaskConfig,
+    check_target,
+)
 
 OPS = ("add", "mul")
 
 
 class AddMulConfig(TaskConfig):
     name: Literal["addmul"] = "addmul"
-    train_size: int = Field(1_000_000, gt=0, description="training samples (paper: 1M)")
-    validation_size: int = Field(10_000, gt=0, description="validation samples (paper: 10k)")
+    train_size: int = Field(
+        1_000_000, ge=MIN_SPLIT_SIZE, description="training samples (paper: 1M)"
+    )
+    validation_size: int = Field(
+        10_000, ge=MIN_SPLIT_SIZE, description="validation samples (paper: 10k)"
+    )
     data_seed: int = Field(0, description="fixed generator seed of the data, shared by all runs")
 
     def target_functions(self) -> tuple[str, ...]:

@@ -20,6 +20,11 @@ Examples = dict[str, torch.Tensor]
 ModelCall = Callable[..., Any]
 
 
+# Tasks whose target functions are subsets of a split (add/mul: about half of it, drawn
+# at random): below this many samples a subset can come out empty, with nothing to fit on.
+MIN_SPLIT_SIZE = 32
+
+
 class TaskConfig(BaseModel):
     """Base of every task's config; `name` selects the task in the registry."""
 
