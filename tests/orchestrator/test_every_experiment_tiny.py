@@ -37,7 +37,7 @@ SMALL_MODELS = {
     },
     "resnet": lambda m: {**m, "blocks_per_stage": 1},
     "simple_cnn": lambda m: m,
-    "planted": lambda m: m,  # already small (reproduce_cpu.yaml, tests/orchestrator/test_publish.py)
+    "planted": lambda m: m,  # already small (reproduce_cpu.yaml)
 }
 
 
