@@ -96,8 +96,9 @@ def write_page(
     if checks:
         writer.add(
             Paragraph(
-                f"Experiments marked **{PIPELINE_CHECK}** ran on tiny stand-in data: they show "
-                f"the pipeline works, and their verdicts say nothing about the paper: "
+                f"Experiments marked **{PIPELINE_CHECK}** ran on tiny stand-in data or too "
+                "few steps to learn their task: they show the pipeline works, and their "
+                f"verdicts say nothing about the paper: "
                 f"{', '.join(sorted(checks))}."
             )
         )
@@ -194,8 +195,8 @@ def experiment_section(
     if described["pipeline_check"]:
         writer.add(
             Paragraph(
-                f"**{PIPELINE_CHECK}**: this experiment ran on tiny stand-in data, so its "
-                "numbers show only that the pipeline runs."
+                f"**{PIPELINE_CHECK}**: this experiment ran on tiny stand-in data or too few "
+                "steps to learn its task, so its numbers show only that the pipeline runs."
             )
         )
     writer.add(Table(paper_beside_ours(verdicts, experiment, role), "The paper states / we find"))

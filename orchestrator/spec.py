@@ -150,9 +150,9 @@ class ExperimentSpec(BaseModel):
     )
     pipeline_check: bool = Field(
         False,
-        description="true when the data are tiny stand-ins (e.g. a few CIFAR-10 images): the "
-        "published page labels its rows 'pipeline check, not a result'. Not part of any "
-        "job's config",
+        description="true when the data are tiny stand-ins (e.g. a few CIFAR-10 images) or "
+        "the steps too few to learn the task: the published page labels its rows 'pipeline "
+        "check, not a result'. Not part of any job's config",
     )
     task: TaskSpec
     model: ModelSpec
