@@ -102,7 +102,26 @@ def write_page(
                 f"{', '.join(sorted(checks))}."
             )
         )
-    claims_section(writer, [_labelled(v, checks) for v in verdicts])
+    claims_section(writer, [v for v in verdicts if v.experiment not in checks])
+    checked = [_labelled(v, checks) for v in verdicts if v.experiment in checks]
+    if checked:
+        writer.add(
+            Table(
+                pd.DataFrame(
+                    [
+                        {
+                            "claim": v.claim,
+                            "statement": v.short,
+                            "experiment": v.experiment,
+                            "verdict": v.verdict,
+                            "reason": v.reason,
+                        }
+                        for v in checked
+                    ]
+                ),
+                f"Verdicts of the {PIPELINE_CHECK} experiments (not counted above)",
+            )
+        )
     cost_section(writer, tables, described)
     evaluations = tables["evaluations"]
     accuracy = accuracy_over_seeds(evaluations) if not evaluations.empty else pd.DataFrame()

@@ -105,6 +105,7 @@ def test_pipeline_check_is_labelled_in_its_section_and_its_claim_rows(page):
     claims = text.split("## Wall time and cost")[0]
     assert f"| cifar10_simple ({PIPELINE_CHECK}) |" in claims  # its C11/C12 verdict rows
     assert "| cifar10_simple |" not in claims
+    assert "3 of 7 claims hold" in claims  # C1-C4, C14, C15, C17; the check's C11, C12 not
     addmul = text.split("## addmul_ff (addmul)")[1].split("\n## ")[0]
     assert PIPELINE_CHECK not in addmul
 
