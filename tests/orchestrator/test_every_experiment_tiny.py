@@ -81,6 +81,9 @@ def shrink(experiment: dict, files: dict[str, str]) -> dict:
         "random_removal_draws": 1,
         "io_kept_inverse": False,
     }
+    if experiment["model"]["name"] == "transformer" and evaluation.get("half_mask_early"):
+        # the one-layer stand-in has layer 0 only
+        evaluation["half_mask_early"] = ["encoder.0", "decoder.0", "output"]
     grid = {key: values[:1] for key, values in experiment["grid"].items()}
     return {
         **experiment,
