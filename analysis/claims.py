@@ -237,8 +237,9 @@ def check_claims(
     `roles` (experiment -> role, `analysis/roles.py`) default to the roles the sweep file
     declared (table `job_experiments`). C1-C4, C15 and C17 are judged on each `addmul`
     experiment, C14 on each `beta_sweep`; the others in `claims_scope`. A claim whose
-    experiment has unfinished jobs or seeds is "incomplete" (`completeness`); a claim
-    without any experiment of its roles comes back "not run" once.
+    experiment has unfinished jobs or seeds is "incomplete" (`completeness`); a declared
+    experiment without rows gives "not run" (or "incomplete") for each claim of its role.
+    Claims that no declared experiment is scoped to are not listed.
     """
     roles = experiment_roles(tables) if roles is None else roles
     frames = {

@@ -20,7 +20,7 @@ def mask(*keep: int) -> dict[str, torch.Tensor]:
 
 
 def test_sharing_rows_cover_the_target_masks_and_leave_the_control_out():
-    task = AddMulConfig(train_size=10, validation_size=10).build()
+    task = AddMulConfig(train_size=32, validation_size=32).build()
     masks = {"all": mask(1, 1, 1, 1), "add": mask(1, 1, 0, 0), "mul": mask(0, 1, 1, 0)}
     fits = {"all": "f0", "add": "f1", "mul": "f2"}
     rows = {row.target_function: row for row in mask_sharing_rows(task, masks, fits, KEYS)}
@@ -30,7 +30,7 @@ def test_sharing_rows_cover_the_target_masks_and_leave_the_control_out():
 
 
 def test_sharing_needs_two_target_masks_and_ignores_data_order_repeats():
-    task = AddMulConfig(train_size=10, validation_size=10).build()
+    task = AddMulConfig(train_size=32, validation_size=32).build()
     repeats = {"add-order1": mask(1, 0), "add-order2": mask(1, 1)}
     assert mask_sharing_rows(task, repeats, dict.fromkeys(repeats, "f"), KEYS) == []
     assert (
@@ -40,7 +40,7 @@ def test_sharing_needs_two_target_masks_and_ignores_data_order_repeats():
 
 
 def test_op_confusion_rows_for_the_base_model_each_mask_and_each_inverse():
-    task = AddMulConfig(train_size=10, validation_size=200).build()
+    task = AddMulConfig(train_size=32, validation_size=200).build()
     model = FeedforwardConfig(hidden_sizes=[8]).build(task)
     masks = {"add": {"0.weight": torch.ones(8, 42, dtype=torch.bool)}}
     rows = op_confusion_rows(model, task, masks, {"add": "f1"}, KEYS, batch_size=64)

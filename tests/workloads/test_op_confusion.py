@@ -40,7 +40,7 @@ def test_an_op_without_samples_has_no_rows():
 
 
 def test_candidates_of_a_known_sample_are_its_op_sum_and_product():
-    task = AddMulConfig(train_size=10, validation_size=10).build()
+    task = AddMulConfig(train_size=32, validation_size=32).build()
     batch = {"operands": torch.tensor([[3, 2, 9, 0, 1]])}  # 23 * 9
     candidates = task.answer_candidates(batch)
     assert candidates["op"].tolist() == [1]
@@ -61,7 +61,7 @@ class Adder(nn.Module):
 
 
 def test_a_net_that_always_adds_answers_every_sample_with_the_sum():
-    task = AddMulConfig(train_size=10, validation_size=400).build()
+    task = AddMulConfig(train_size=32, validation_size=400).build()
     assert has_op_answers(task)
     shares = {
         (r["true_op"], r["answer_matches"]): r["fraction"]
