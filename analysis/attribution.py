@@ -50,13 +50,21 @@ def attribute(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def experiment_descriptions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per experiment (in plan order, index `experiment`): its declared role,
+    differs_from_paper and pipeline_check, from `job_experiments`."""
+    serves = tables.get(SERVES, pd.DataFrame())
+    columns = ["role", "differs_from_paper", "pipeline_check"]
+    if serves is None or serves.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="experiment"))
+    frame = serves.reindex(columns=["experiment", *columns]).drop_duplicates("experiment")
+    frame["pipeline_check"] = frame["pipeline_check"].fillna(False).astype(bool)
+    return frame.set_index("experiment")
+
+
 def roles(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     """Each experiment's declared paper role (experiments without one are absent)."""
-    serves = tables.get(SERVES)
-    if serves is None or serves.empty:
-        return {}
-    named = serves.dropna(subset=["role"]).drop_duplicates("experiment")
-    return dict(zip(named["experiment"], named["role"], strict=True))
+    return experiment_descriptions(tables)["role"].dropna().to_dict()
 
 
 def stale_jobs(tables: dict[str, pd.DataFrame]) -> set[str]:

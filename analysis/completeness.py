@@ -67,7 +67,7 @@ def _status(
     runs = tables.get("runs")
     if runs is None or "job_id" not in runs.columns:
         runs = pd.DataFrame(columns=["job_id", "status"])
-    state = runs.drop_duplicates("job_id").set_index("job_id")["status"]
+    state = runs.set_index("job_id")["status"]
     jobs = rows["job_id"].drop_duplicates()
     states = jobs.map(state).fillna("pending")
     counts = states.value_counts()

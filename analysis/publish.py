@@ -17,7 +17,7 @@ import pandas as pd
 from PIL import Image
 
 from analysis.accuracy import accuracy_over_seeds
-from analysis.attribution import SERVES, stale_jobs
+from analysis.attribution import SERVES, experiment_descriptions, stale_jobs
 from analysis.claims import ClaimVerdict, check_claims
 from analysis.document import Block, Figure, Heading, Paragraph, Table, to_markdown
 from analysis.roles import ROLES, claims_of
@@ -142,22 +142,11 @@ def shrink_png(path: Path) -> None:
     palette.save(path, optimize=True)
 
 
-def experiment_descriptions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per experiment (in plan order): role, differs_from_paper, pipeline_check."""
-    serves = tables.get(SERVES, pd.DataFrame())
-    columns = ["role", "differs_from_paper", "pipeline_check"]
-    if serves.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="experiment"))
-    frame = serves.reindex(columns=["experiment", *columns]).drop_duplicates("experiment")
-    frame["pipeline_check"] = frame["pipeline_check"].fillna(False).astype(bool)
-    return frame.set_index("experiment")
-
-
 def cost_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per experiment and in total: jobs, compute (sum of job durations) and the span from
     the first start to the last finish. A shared job counts under every experiment it
     serves and once in the total."""
-    runs = tables["runs"].drop_duplicates("job_id")
+    runs = tables["runs"]
     runs = runs[~runs["job_id"].isin(stale_jobs(tables))]
     serves = tables.get(SERVES, pd.DataFrame())
     if serves.empty:

@@ -49,7 +49,7 @@ def write_report(
     """Write the report folder; `verdicts` default to `check_claims(tables)`."""
     writer = ReportWriter(out_dir)
     stale = stale_jobs(tables)
-    runs = tables["runs"].drop_duplicates("job_id")
+    runs = tables["runs"]
     runs = runs[~runs["job_id"].isin(stale)]
     done = int((runs["status"] == "done").sum()) if not runs.empty else 0
     failed = int((runs["status"] == "failed").sum()) if not runs.empty else 0
