@@ -12,7 +12,7 @@ import re
 import pytest
 import yaml
 from conftest import REPO
-from test_every_experiment_tiny import shrink
+from test_every_experiment_tiny import data_files, shrink
 
 from orchestrator.cli import main
 from orchestrator.spec import load_sweep
@@ -25,10 +25,11 @@ REPRODUCE = REPO / "configs" / "sweeps" / "reproduce_cpu.yaml"
 def test_tiny_reproduce_cpu_publishes_every_section_and_figure(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ORCHESTRATOR_WORKSPACE", str(tmp_path / "ws"))
     sweep = load_sweep(REPRODUCE)
+    files = data_files(tmp_path / "data")  # the Mathematics Dataset without its extra
     tiny = {
         "name": "reproduce_tiny",
         "experiments": [
-            shrink(experiment.model_dump(mode="json"), {}) for experiment in sweep.experiments
+            shrink(experiment.model_dump(mode="json"), files) for experiment in sweep.experiments
         ],
     }
     path = tmp_path / "reproduce_tiny.yaml"
