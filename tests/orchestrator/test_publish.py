@@ -39,7 +39,12 @@ def test_tiny_reproduce_cpu_publishes_every_section_and_figure(tmp_path, monkeyp
     assert main(["analyze", "reproduce_tiny", "--publish", str(page)]) == 0
     assert f"Results page: {page}" in capsys.readouterr().out.replace("\n", "")
     text = page.read_text()
-    for heading in ("# Results: reproduce_tiny", "## The paper's claims", "## Wall time and cost"):
+    for heading in (
+        "# Results: reproduce_tiny",
+        "## The paper's claims",
+        "## Did the models learn and the masks converge?",
+        "## Wall time and cost",
+    ):
         assert heading in text
     assert re.search(r"from commit `([0-9a-f]{40}|unknown)`", text)
     for experiment in sweep.experiments:
