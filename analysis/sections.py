@@ -15,7 +15,6 @@ import pandas as pd
 
 from analysis.accuracy import accuracy_table
 from analysis.chance import with_chance
-from analysis.claims import ClaimVerdict
 from analysis.class_removal import class_removal, class_removal_summary, removed_per_token
 from analysis.controls import convergence, specificity
 from analysis.document import Block, Figure, Heading, Paragraph, Table
@@ -27,6 +26,7 @@ from analysis.sharing import sharing_over_seeds, total_shared_percent
 from analysis.summary import format_mean_std, spread_caption
 from analysis.transfer import transfer_figure, transfer_sharing_table
 from analysis.trends import beta_figure, setting_trends
+from analysis.verdicts import ClaimVerdict
 
 
 def compared_pairs(mask_layers: pd.DataFrame, experiment: str) -> list[tuple[str, str]]:

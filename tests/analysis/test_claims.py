@@ -6,19 +6,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.claims import (
-    BETA_KEY,
-    KEEP_PROBABILITY_MASS_TABLE,
-    beta_sensitivity,
-    check_claims,
-    claim_c1,
-    claim_c2,
-    claim_c3,
-    claim_c4,
-    claim_c14,
-    claim_c15,
-    claim_c17,
-)
+from analysis.claims import check_claims
+from analysis.claims.addmul import claim_c1, claim_c2, claim_c3, claim_c4
+from analysis.claims.beta_sweep import BETA_KEY, beta_sensitivity, claim_c14
+from analysis.claims.spanning import KEEP_PROBABILITY_MASS_TABLE, claim_c15, claim_c17
 from analysis.schema import TABLES, EvaluationRow, MaskLayerRow, MaskOverlapRow, to_arrow
 
 SEEDS = (1, 2, 3)

@@ -9,19 +9,12 @@ import json
 import pandas as pd
 
 from analysis.claims import check_claims
-from analysis.claims_experiments import (
-    claim_c5,
-    claim_c6,
-    claim_c7,
-    claim_c8,
-    claim_c9,
-    claim_c10,
-    claim_c11,
-    claim_c12,
-    claim_c13,
-    claim_c16,
-    claim_c17_scan,
-)
+from analysis.claims.class_removal import claim_c11, claim_c12
+from analysis.claims.double_add import claim_c5, claim_c6
+from analysis.claims.mask_stability import claim_c13
+from analysis.claims.mathematics import claim_c10
+from analysis.claims.scan import claim_c7, claim_c8, claim_c9, claim_c17_scan
+from analysis.claims.transfer import claim_c16
 from analysis.schema import (
     ConfusionRow,
     EvaluationRow,
