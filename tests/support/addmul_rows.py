@@ -4,9 +4,10 @@ accuracies, mask overlaps and sizes, keep-probability masses (tests/analysis/cla
 from __future__ import annotations
 
 import pandas as pd
+from support import claim_rows
 from support.claim_rows import SEEDS
 
-from analysis.schema import EvaluationRow, MaskLayerRow, MaskOverlapRow
+from analysis.schema import MaskLayerRow, MaskOverlapRow
 
 EXPERIMENT = "addmul_ff"
 
@@ -31,25 +32,8 @@ MODULAR = {
 def evaluations(
     accuracies: dict = MODULAR, seeds=SEEDS, setting: str = "{}", jitter: float = 0.002
 ) -> pd.DataFrame:
-    rows = [
-        EvaluationRow(
-            sweep="s",
-            experiment=EXPERIMENT,
-            setting=setting,
-            seed=seed,
-            train_job_id=f"train{seed}",
-            mask_job_id=None if target is None else f"fit-{target}-{seed}",
-            mask_target=target,
-            mask_variant=variant,
-            evaluated_function=function,
-            accuracy=accuracy + jitter * seed,
-            loss=0.0,
-            samples=100,
-        ).model_dump()
-        for seed in seeds
-        for (variant, target, function), accuracy in accuracies.items()
-    ]
-    return pd.DataFrame(rows)
+    """The add/mul experiment's rows per (variant, mask target, evaluated function)."""
+    return claim_rows.evaluations(accuracies, EXPERIMENT, setting, seeds, jitter)
 
 
 def overlaps(input_both: int, hidden_both: int, output_both: int, seeds=SEEDS) -> pd.DataFrame:

@@ -19,9 +19,13 @@ SEEDS = (1, 2, 3)
 
 
 def evaluations(
-    accuracies: dict, experiment: str = "e", setting: str = "{}", seeds=SEEDS
+    accuracies: dict,
+    experiment: str = "e",
+    setting: str = "{}",
+    seeds=SEEDS,
+    jitter: float = 0.002,
 ) -> pd.DataFrame:
-    """Rows per (variant, mask target, evaluated function) -> accuracy, +0.002 per seed."""
+    """Rows per (variant, mask target, evaluated function) -> accuracy, + `jitter` per seed."""
     return pd.DataFrame(
         [
             EvaluationRow(
@@ -34,7 +38,7 @@ def evaluations(
                 mask_target=target,
                 mask_variant=variant,
                 evaluated_function=function,
-                accuracy=accuracy + 0.002 * seed,
+                accuracy=accuracy + jitter * seed,
                 loss=0.0,
                 samples=100,
             ).model_dump()
