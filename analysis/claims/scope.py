@@ -1,8 +1,8 @@
 """Which rows a claim is judged on: the sweep's tables, the experiments of a declared role, and
 the experiments a claim compares, matched by their config.
 
-Experiments are selected by the role their sweep file declares (`analysis/roles.py`), never
-guessed from names. Two experiments match (C6: a double_add_copyweight experiment and the
+Experiments are selected by the role their sweep file declares (`analysis/roles.py`,
+docs/method.md, section 5), never guessed from names. Two experiments match (C6: a double_add_copyweight experiment and the
 plain double_add FNN; C9: a scan experiment and the scan_baseline trained on a split) when
 the `task` and `model` sections of their jobs' configs (`runs.config_json`) are equal.
 Without runs rows, the only experiment of the partner role stands in when there is exactly
