@@ -2,11 +2,11 @@
 the experiments a claim compares, matched by their config.
 
 Experiments are selected by the role their sweep file declares (`analysis/roles.py`,
-docs/method.md, section 5), never guessed from names. Two experiments match (C6: a double_add_copyweight experiment and the
-plain double_add FNN; C9: a scan experiment and the scan_baseline trained on a split) when
-the `task` and `model` sections of their jobs' configs (`runs.config_json`) are equal.
-Without runs rows, the only experiment of the partner role stands in when there is exactly
-one.
+docs/method.md, section 5), never guessed from names. Two experiments match (C6: a
+double_add_copyweight experiment and the plain double_add FNN; C9: a scan experiment and the
+scan_baseline trained on a split) when the `task` and `model` sections of their jobs'
+configs (`runs.config_json`) are equal. Without runs rows, the only experiment of the
+partner role stands in when there is exactly one.
 """
 
 from __future__ import annotations
