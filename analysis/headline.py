@@ -4,7 +4,7 @@ A claim's rows combine as a reviewer would read them: it does not hold if any ro
 not hold, holds if every row holds, and otherwise cannot be judged yet, for the first of
 these reasons that applies: incomplete (seeds still to finish), unclear (the interval
 contains 0, or one seed), not run (the experiment or its rows are absent). The report's
-headline and the MLflow tag `claims_held` (`analysis/sections.py`) both count these
+headline and the MLflow tag `claims_held` (`analysis/sections/claims.py`) both count these
 outcomes, not rows.
 """
 

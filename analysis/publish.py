@@ -21,20 +21,15 @@ from analysis.attribution import SERVES, experiment_descriptions, stale_jobs
 from analysis.claims import ClaimVerdict, check_claims
 from analysis.document import Block, Figure, Heading, Paragraph, Table, to_markdown
 from analysis.roles import ROLES, claims_of
-from analysis.sections import (
-    ReportWriter,
-    accuracy_section,
-    claims_section,
-    planted_section,
-    scoped,
-    setting_label,
-    sharing_section,
-    slug,
-    token_section,
-    transfer_section,
-    trend_section,
-)
-from analysis.sections_extra import half_mask_section
+from analysis.sections.accuracy import accuracy_section
+from analysis.sections.claims import claims_section
+from analysis.sections.half_mask import half_mask_section
+from analysis.sections.planted import planted_section
+from analysis.sections.scan import token_section
+from analysis.sections.sharing import sharing_section
+from analysis.sections.transfer import transfer_section
+from analysis.sections.trends import trend_section
+from analysis.sections.writer import ReportWriter, scoped, setting_label, slug
 from analysis.training_check import NEAR_FULL, training_check
 from analysis.verdicts import STATEMENTS
 

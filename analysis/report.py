@@ -16,28 +16,18 @@ from analysis.accuracy import accuracy_over_seeds
 from analysis.attribution import stale_jobs
 from analysis.claims import ClaimVerdict, check_claims
 from analysis.document import Heading, Paragraph, to_html, to_markdown
-from analysis.sections import (
-    ReportWriter,
-    accuracy_section,
-    claims_section,
-    class_removal_section,
-    controls_section,
-    convergence_section,
-    histogram_section,
-    planted_section,
-    scoped,
-    setting_label,
-    sharing_section,
-    slug,
-    token_section,
-    transfer_section,
-    trend_section,
-)
-from analysis.sections_extra import (
-    half_mask_section,
-    op_confusion_section,
-    shared_proportion_section,
-)
+from analysis.sections.accuracy import accuracy_section, controls_section
+from analysis.sections.addmul import op_confusion_section
+from analysis.sections.claims import claims_section
+from analysis.sections.class_removal import class_removal_section
+from analysis.sections.half_mask import half_mask_section
+from analysis.sections.mask_fit import convergence_section, histogram_section
+from analysis.sections.planted import planted_section
+from analysis.sections.scan import token_section
+from analysis.sections.sharing import shared_proportion_section, sharing_section
+from analysis.sections.transfer import transfer_section
+from analysis.sections.trends import trend_section
+from analysis.sections.writer import ReportWriter, scoped, setting_label, slug
 
 
 def write_report(

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis.claims import BETA_KEY, beta_sensitivity  # noqa: E402
+from analysis.claims.beta_sweep import BETA_KEY, beta_sensitivity  # noqa: E402
 from analysis.summary import format_mean_std  # noqa: E402
 
 

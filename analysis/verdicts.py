@@ -197,6 +197,13 @@ def not_run(claim: str, reason: str) -> ClaimVerdict:
     )
 
 
+def with_notes(verdict: ClaimVerdict, notes: list[str]) -> ClaimVerdict:
+    """The verdict with what it could not compare added to its reason."""
+    if not notes or verdict.verdict == "not run":
+        return verdict
+    return verdict.model_copy(update={"reason": "; ".join([verdict.reason, *notes])})
+
+
 def missing(quantities: list[Quantity]) -> str:
     """Names of the quantities without any seed's value, comma separated ("" if none)."""
     return ", ".join(q.name for q in quantities if q.values.dropna().empty)

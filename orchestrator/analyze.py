@@ -13,7 +13,7 @@ from analysis.claims import ClaimVerdict, check_claims
 from analysis.publish import Provenance, write_page
 from analysis.report import write_report
 from analysis.schema import TABLES
-from analysis.sections import claims_held
+from analysis.sections.claims import claims_held
 from orchestrator.errors import UserError
 from orchestrator.outputs import missing_outputs
 from orchestrator.results import read_table

@@ -400,7 +400,7 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
     from rich.table import Table
 
     from analysis.headline import headline
-    from analysis.sections import setting_label
+    from analysis.sections.writer import setting_label
     from orchestrator.analyze import analyze
     from orchestrator.settings import redacted
 

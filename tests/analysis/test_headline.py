@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from analysis.document import to_markdown
 from analysis.headline import claim_outcomes, headline
-from analysis.sections import ReportWriter, claims_held, claims_section
+from analysis.sections.claims import claims_held, claims_section
+from analysis.sections.writer import ReportWriter
 from analysis.verdicts import SHORT_STATEMENTS, STATEMENTS, ClaimVerdict
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_claims import SEEDS, evaluations
+from support.addmul_rows import evaluations
+from support.claim_rows import SEEDS
 
 from analysis.publish import PIPELINE_CHECK, Provenance, cost_table, write_page
 from analysis.schema import TABLES, JobExperimentRow, RunRow, arrow_schema
