@@ -62,7 +62,7 @@ def test_the_same_seed_draws_the_same_trials_and_another_seed_others():
     assert draw_points(spec()) == draw_points(spec())
     assert draw_points(spec()) != draw_points(spec(seed=4))
     betas = [p["mask_fit.regularization_weight"] for p in draw_points(spec(trials=200))]
-    assert 1e-5 <= min(betas) and max(betas) <= 1e-1
+    assert min(betas) >= 1e-5 and max(betas) <= 1e-1
     assert sum(b < 1e-3 for b in betas) == pytest.approx(100, abs=25)  # log-uniform: half
 
 
