@@ -27,10 +27,11 @@ from analysis.sections.half_mask import half_mask_section
 from analysis.sections.planted import planted_section
 from analysis.sections.scan import token_section
 from analysis.sections.sharing import sharing_section
+from analysis.sections.training import status_of, training_section
 from analysis.sections.transfer import transfer_section
 from analysis.sections.trends import trend_section
 from analysis.sections.writer import ReportWriter, scoped, setting_label, slug
-from analysis.training_check import NEAR_FULL, training_check
+from analysis.training_check import training_check
 from analysis.verdicts import STATEMENTS
 
 PIPELINE_CHECK = "pipeline check, not a result"
@@ -119,13 +120,13 @@ def write_page(
             )
         )
     trained = training_check(tables)
-    training_section(writer, trained, checks)
+    training_section(writer, trained, checks, PIPELINE_CHECK)
     cost_section(writer, tables, described)
     evaluations = tables["evaluations"]
     accuracy = accuracy_over_seeds(evaluations) if not evaluations.empty else pd.DataFrame()
     for experiment, row in described.iterrows():
         experiment_section(writer, tables, accuracy, verdicts, str(experiment), row)
-        status = _status_of(trained, str(experiment))
+        status = status_of(trained, str(experiment))
         if status:
             writer.add(Paragraph(f"Did it learn and converge? {status}."))
     for figure in writer.files:
@@ -171,40 +172,6 @@ def _cost_row(name: str, runs: pd.DataFrame) -> dict[str, object]:
         "compute (job-minutes)": f"{runs['duration_s'].sum() / 60:.1f}",
         "wall span (minutes)": f"{span / 60:.1f}",
     }
-
-
-def training_section(writer: ReportWriter, trained: pd.DataFrame, checks: set[str]) -> None:
-    if trained.empty:
-        return
-    shown = trained.copy()
-    shown["experiment"] = [
-        f"{name} ({PIPELINE_CHECK})" if name in checks else name for name in shown["experiment"]
-    ]
-    writer.add(
-        Heading("Did the models learn and the masks converge?"),
-        Paragraph(
-            f"A base model counts as trained at {NEAR_FULL:.0%} accuracy or more on its "
-            "control target function (the paper's are near 100%); a mask fit has converged "
-            "when its kept fraction fell by less than the report's threshold over the last "
-            '10% of its steps (docs/method.md). Verdicts of a row that is not "ok" are '
-            "judged on models or masks the paper would not use: read them with that row."
-        ),
-        Table(shown, "Per experiment and setting"),
-    )
-
-
-def _status_of(trained: pd.DataFrame, experiment: str) -> str:
-    if trained.empty:
-        return ""
-    mine = trained[trained["experiment"] == experiment]
-    return "; ".join(
-        f"{label}: {status}" if label else status
-        for label, status in zip(
-            (setting_label(s) if len(mine) > 1 else "" for s in mine["setting"]),
-            mine["status"],
-            strict=True,
-        )
-    )
 
 
 def cost_section(
