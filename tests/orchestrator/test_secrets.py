@@ -13,10 +13,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, tiny_sweep_data
 from mlflow.tracking import MlflowClient
-from ray_nodes import RayNode, free_port
-from sweep_processes import environment, write_sweep
+from support.ports import free_port
+from support.ray_nodes import RayNode
+from support.sweep_processes import environment, write_sweep
+from support.sweeps import REPO, tiny_sweep_data
 
 from orchestrator.checkpoints import state_from_bytes
 from orchestrator.cluster import joining_runtime_env
