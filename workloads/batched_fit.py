@@ -151,9 +151,9 @@ def fit_masks(
 def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
     if not requests:
         raise ValueError("fit_masks needs at least one FitRequest")
-    first = requests[0].config.model_dump(exclude=PER_FIT_FIELDS)
+    first = requests[0].config.model_dump(exclude=set(PER_FIT_FIELDS))
     for index, request in enumerate(requests[1:], start=1):
-        other = request.config.model_dump(exclude=PER_FIT_FIELDS)
+        other = request.config.model_dump(exclude=set(PER_FIT_FIELDS))
         differing = sorted(key for key in first if first[key] != other[key])
         if differing:
             raise ValueError(

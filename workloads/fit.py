@@ -37,6 +37,7 @@ from workloads.masking import (
 )
 from workloads.resume import (
     Checkpointer,
+    Generators,
     GlobalGenerator,
     LoopState,
     check_finite,
@@ -239,7 +240,7 @@ def fit_mask(
     kernels = kernels_for(config.fused_kernels, config.steps)
     optimizer = logit_optimizer(list(logits.values()), config.learning_rate)
     outcome = FitOutcome(logits=logits)
-    generators = {
+    generators: Generators = {
         "data": generator,
         "mask": mask_generator,
         "global": GlobalGenerator(),
@@ -317,7 +318,11 @@ def clip_gradients(logits: Params, frozen: Params, grad_clip: float | None) -> N
 def loop_tensors(logits: Params, frozen: Params) -> Params:
     """What a checkpoint of the fit holds besides the optimizer: the logits and, when the
     frozen gradients accumulate, their sums so far (a resumed fit goes on from them)."""
-    sums = {f"frozen_gradient/{n}": t.grad for n, t in frozen.items() if t.requires_grad}
+    sums = {
+        f"frozen_gradient/{n}": t.grad
+        for n, t in frozen.items()
+        if t.requires_grad and t.grad is not None  # starts at zero: never None
+    }
     return {**logits, **sums}
 
 
