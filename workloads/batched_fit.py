@@ -1,4 +1,4 @@
-"""Many mask fits on one frozen model in one process (DESIGN: "many mask fits at once").
+"""Many mask fits on one frozen model in one process (docs/performance.md, "Many fits per device").
 
 Fits that share a base model (target functions x mask seeds x regularization weights) step
 in lockstep. Each fit keeps what `fit_mask` gives it: its own data generator (`seed`), mask
