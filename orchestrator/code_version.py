@@ -37,9 +37,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import workloads
 from orchestrator import CODE_VERSION
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(workloads.__file__).resolve().parents[1]  # wherever this module moves
 RESULT_SOURCES = ("workloads",)
 RECORD_FILE = Path(__file__).with_name("code_version.toml")
 RECORD_COMMAND = "python -m orchestrator.code_version --record"
