@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_ENV := RAY_AUTH_MODE=disabled RAY_USAGE_STATS_ENABLED=0 RAY_AIR_NEW_OUTPUT=0 \
 	MLFLOW_DISABLE_TELEMETRY=true PYTHONHASHSEED=0
 
-.PHONY: install run test test-slow bench lint clean browser
+.PHONY: install run test test-slow bench lint typecheck clean browser
 
 install: $(STAMP)
 
@@ -23,9 +23,14 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint
+# mypy on orchestrator/, workloads/ and analysis/ ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(TEST_ENV) $(BIN)/python -m pytest -q
 
 test-slow: lint browser

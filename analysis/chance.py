@@ -15,11 +15,12 @@ masks are empty; IoMin is 1 when either is empty (the empty mask is a subset).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
-Density = float | np.ndarray | pd.Series
+Density: TypeAlias = float | np.ndarray | pd.Series
 
 
 def _union(p: Density, q: Density) -> Density:

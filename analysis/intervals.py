@@ -76,7 +76,7 @@ def mean_interval(
     if n == 1:
         return MeanInterval(mean=mean, std=float("nan"), low=mean, high=mean, n=1)
     std = float(sample.std(ddof=1))
-    low, high = t_bounds(mean, std, n, confidence)
+    low, high = map(float, t_bounds(mean, std, n, confidence))
     if bounds is not None:
         low, high = max(low, bounds[0]), min(high, bounds[1])
     return MeanInterval(mean=mean, std=std, low=low, high=high, n=n)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -293,7 +294,7 @@ def arrow_schema(row_model: type[BaseModel]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def to_arrow(table: str, rows: list[BaseModel], job_id: str = "") -> pa.Table:
+def to_arrow(table: str, rows: Sequence[BaseModel], job_id: str = "") -> pa.Table:
     """The rows as an Arrow table; an empty `job_id` column takes the writing job's id."""
     row_model = TABLES[table]
     dumped = [row.model_dump() for row in rows]

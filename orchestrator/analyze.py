@@ -25,7 +25,7 @@ from orchestrator.tracking import Tracker
 def load_tables(settings: Settings, sweep: str) -> dict[str, pd.DataFrame]:
     """Every table of the sweep; rows of a job that serves several experiments (a composed
     sweep) appear under each of them (`analysis.attribution`)."""
-    store = open_store(settings.artifact_root)
+    store = open_store(settings.artifact_uri)
     return attribute({name: read_table(store, sweep, name).to_pandas() for name in TABLES})
 
 
@@ -33,7 +33,7 @@ def refuse_lost_rows(settings: Settings, sweep: str, runs: pd.DataFrame) -> None
     """A done job whose rows are gone would silently drop out of every claim: refuse."""
     done = runs[runs["status"] == "done"]
     kinds = dict(zip(done["job_id"], done["kind"], strict=True))
-    store = open_store(settings.artifact_root)
+    store = open_store(settings.artifact_uri)
     lost = missing_outputs(store, sweep, kinds.items(), artifacts=False)
     if lost:
         named = ", ".join(
@@ -88,7 +88,7 @@ def analyze(
             command=f"orchestrator analyze {sweep} --publish {publish}",
         )
         write_page(tables, publish, sweep, provenance, verdicts)
-    tracker = Tracker(settings.mlflow_tracking_uri)
+    tracker = Tracker(settings.tracking_uri)
     parent = tracker.latest_submission(sweep)
     if parent is not None:
         tracker.set_tags(parent, {"claims_held": claims_held(verdicts)})

@@ -84,7 +84,7 @@ def run_and_record_batch(
     if all(dependency.status == "done" for dependency in dependencies):
         try:
             torch.set_num_threads(max(1, int(jobs[0].resources.cpus)))
-            store = open_store(context.settings.artifact_root)
+            store = open_store(context.settings.artifact_uri)
             task, results = fit_batch(jobs, store)
         except LoopInterrupted:
             raise

@@ -21,6 +21,7 @@ from orchestrator.spec import (
     SweepSpec,
     resolve_grid_point,
 )
+from workloads.models.fnn import FeedforwardConfig
 
 JobKind = Literal["train", "fit", "evaluate", "transfer"]
 
@@ -264,7 +265,7 @@ def fit_configs(
     control = experiment.fitted_task().target_functions()[0]
     targets = sorted(experiment.target_functions(), key=lambda target: target != control)
     configs: list[tuple[str, dict[str, Any]]] = []
-    for data_seed in experiment.mask_fit.data_order_seeds or [None]:
+    for data_seed in experiment.mask_fit.data_order_seeds or (None,):
         control_id = None
         for target in targets:
             config: dict[str, Any] = {
@@ -302,6 +303,7 @@ def transfer_job(sweep: str, experiment: ExperimentSpec, point: dict[str, Any], 
     The network's hidden sizes come from the experiment's `model` section (an FNN).
     """
     transfer = experiment.transfer.model_dump(mode="json")
+    assert isinstance(experiment.model, FeedforwardConfig)  # the spec refuses other models
     transfer["hidden_sizes"] = experiment.model.hidden_sizes
     config = {"task": task, "transfer": transfer, "seed": experiment.seed}
     return Job(

@@ -32,7 +32,7 @@ def filter_rows(frame: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
             raise UserError(
                 f"--where {condition!r}: no column {column!r}; columns: {', '.join(frame.columns)}"
             )
-        value: object = raw
+        value: str | float = raw
         if pd.api.types.is_numeric_dtype(frame[column]):
             try:
                 value = float(raw)

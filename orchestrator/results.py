@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -39,7 +40,7 @@ def part_key(sweep: str, table: str, part: str) -> str:
 
 
 def write_rows(
-    store: ArtifactStore, sweep: str, table: str, part: str, rows: list[BaseModel]
+    store: ArtifactStore, sweep: str, table: str, part: str, rows: Sequence[BaseModel]
 ) -> None:
     store.put_bytes(part_key(sweep, table, part), part_bytes(to_arrow(table, rows, job_id=part)))
 

@@ -9,7 +9,8 @@ is trained, not after all of them. Fits that may share a process (`fits_per_job`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 from orchestrator.cluster import check_fits, joining_runtime_env
 from orchestrator.fit_batches import execute_fit_batch, group_jobs
@@ -21,7 +22,10 @@ from orchestrator.settings import Settings, ray_job_runtime_env, write_worker_se
 OutcomeCallback = Callable[[Job, JobOutcome], None]
 
 
-def _dependency_values(job: Job, known: dict[str, object]) -> list[object]:
+Known = TypeVar("Known")
+
+
+def _dependency_values(job: Job, known: Mapping[str, Known]) -> list[Known]:
     return [known[dependency] for dependency in job.depends_on]
 
 
@@ -38,7 +42,7 @@ class LocalExecutor:
         finished: dict[str, JobOutcome],
         on_outcome: OutcomeCallback,
     ) -> dict[str, JobOutcome]:
-        outcomes: dict[str, object] = dict(finished)
+        outcomes: dict[str, JobOutcome] = dict(finished)
         for group in group_jobs(jobs):
             dependencies = _dependency_values(group[0], outcomes)
             if len(group) == 1:
@@ -48,7 +52,7 @@ class LocalExecutor:
             for job, outcome in zip(group, results, strict=True):
                 outcomes[job.id] = outcome
                 on_outcome(job, outcome)
-        return {job.id: outcomes[job.id] for job in jobs}  # type: ignore[misc]
+        return {job.id: outcomes[job.id] for job in jobs}
 
     def close(self) -> None:
         pass
@@ -115,8 +119,11 @@ class RayExecutor:
                 references = [self._remote.options(**options).remote(job, context, *dependencies)]
             else:
                 options["name"] = f"fit batch of {len(group)}:{job.experiment}:{job.id}"
-                references = self._remote_batch.options(**options, num_returns=len(group)).remote(
-                    group, context, *dependencies
+                references = cast(  # num_returns > 1: one reference per fit
+                    list[Any],
+                    self._remote_batch.options(**options, num_returns=len(group)).remote(
+                        group, context, *dependencies
+                    ),
                 )
             for member, reference in zip(group, references, strict=True):
                 known[member.id] = reference

@@ -85,15 +85,25 @@ class Settings(BaseSettings):
         "(refuses YAML alias bombs before they are expanded)",
     )
 
+    @property
+    def artifact_uri(self) -> str:
+        """`artifact_root`, or the workspace's `artifacts/` folder when it is unset."""
+        workspace = self.workspace.expanduser().resolve()
+        return self.artifact_root or (workspace / "artifacts").as_uri()
+
+    @property
+    def tracking_uri(self) -> str:
+        """`mlflow_tracking_uri`, or a SQLite file in the workspace when it is unset."""
+        workspace = self.workspace.expanduser().resolve()
+        return self.mlflow_tracking_uri or f"sqlite:///{workspace / 'mlflow.db'}"
+
     def resolved(self) -> Settings:
         """The same settings with every default made explicit and absolute."""
-        workspace = self.workspace.expanduser().resolve()
         return self.model_copy(
             update={
-                "workspace": workspace,
-                "artifact_root": self.artifact_root or (workspace / "artifacts").as_uri(),
-                "mlflow_tracking_uri": self.mlflow_tracking_uri
-                or f"sqlite:///{workspace / 'mlflow.db'}",
+                "workspace": self.workspace.expanduser().resolve(),
+                "artifact_root": self.artifact_uri,
+                "mlflow_tracking_uri": self.tracking_uri,
             }
         )
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 import math
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -32,7 +32,9 @@ from orchestrator.experiment_checks import SEED_LIMIT, check_experiment
 from orchestrator.settings import Settings
 from orchestrator.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
 from workloads.batched_fit import default_fits_per_job
+from workloads.data.base import TaskConfig
 from workloads.fit import MaskFitConfig
+from workloads.models.base import ModelConfig
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig
 from workloads.transfer import TransferConfig
@@ -40,7 +42,7 @@ from workloads.transfer import TransferConfig
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
-def _tagged_union(registry: dict[str, type[BaseModel]], what: str) -> Any:
+def _tagged_union(registry: Mapping[str, type[BaseModel]], what: str) -> Any:
     def tag_of(value: Any) -> str | None:
         name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
         return name if isinstance(name, str) and name in registry else None
@@ -56,8 +58,12 @@ def _tagged_union(registry: dict[str, type[BaseModel]], what: str) -> Any:
     ]
 
 
-TaskSpec = SerializeAsAny[_tagged_union(TASKS, "task")]
-ModelSpec = SerializeAsAny[_tagged_union(MODELS, "model")]
+if TYPE_CHECKING:  # a union built from the registry at run time; its members' base here
+    TaskSpec = TaskConfig
+    ModelSpec = ModelConfig
+else:
+    TaskSpec = SerializeAsAny[_tagged_union(TASKS, "task")]
+    ModelSpec = SerializeAsAny[_tagged_union(MODELS, "model")]
 
 
 class Resources(BaseModel):
@@ -222,7 +228,7 @@ class ExperimentSpec(BaseModel):
             return list(task_target_functions(self.fitted_task()))
         return list(self.mask_fit.target_functions)
 
-    def fitted_task(self) -> BaseModel:
+    def fitted_task(self) -> TaskConfig:
         """The task the masks are fitted and evaluated on: `task` with `mask_task` applied,
         as the mask seed resolves it (E6 draws its class pair from it)."""
         if not self.mask_task:
@@ -249,7 +255,7 @@ class ExperimentSpec(BaseModel):
             yield dict(zip(keys, values, strict=True))
 
 
-def task_target_functions(task: BaseModel) -> tuple[str, ...]:
+def task_target_functions(task: TaskConfig) -> tuple[str, ...]:
     """A task's target functions, read from its config without generating its data."""
     return tuple(task.target_functions())
 
@@ -342,7 +348,7 @@ def load_sweep(name: str | Path, settings: Settings | None = None) -> SweepSpec:
                 )
                 field = f"experiments[{index}].grid.{key}" if key else f"experiments[{index}].grid"
                 raise SpecError(
-                    file, line, field, f"value {point.get(key)!r}: {first['msg']}"
+                    file, line, field, f"value {point.get(key or '')!r}: {first['msg']}"
                 ) from None
     return sweep
 
@@ -398,7 +404,7 @@ def _valid_fields_hint(data: Any, loc: tuple[Any, ...]) -> str:
 
 
 def _model_for(field: str, annotation: Any, value: Any) -> Any:
-    name = value.get("name") if isinstance(value, dict) else None
+    name = value.get("name", "") if isinstance(value, dict) else ""
     if field == "task":
         return TASKS.get(name)
     if field == "model":

@@ -30,9 +30,9 @@ def sweep_status(settings: Settings, sweep: str) -> dict:
     `serves` lists every experiment and setting the job serves (several in a composed sweep);
     `experiment` is the first of them.
     """
-    store = open_store(settings.artifact_root)
+    store = open_store(settings.artifact_uri)
     plan = load_plan(store, sweep)
-    Tracker(settings.mlflow_tracking_uri).close_dead_submissions(store, sweep, settings.lease_ttl_s)
+    Tracker(settings.tracking_uri).close_dead_submissions(store, sweep, settings.lease_ttl_s)
     recorded = {row["job_id"]: row for row in read_table(store, sweep, "runs").to_pylist()}
     done = [(job_id, row["kind"]) for job_id, row in recorded.items() if row["status"] == "done"]
     lost = missing_outputs(store, sweep, done)  # not done any more: the next submit reruns them

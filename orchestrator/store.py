@@ -50,6 +50,10 @@ class ArtifactStore(Protocol):
 
     def uri(self, key: str) -> str: ...
 
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        """Write `data` only if nothing is at `key` yet; True when this call wrote it."""
+        ...
+
 
 class LocalStore:
     """A folder on local (or shared network) disk."""

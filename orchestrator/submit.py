@@ -56,7 +56,7 @@ def finished_outcomes(
 ) -> dict[str, JobOutcome]:
     """Outcomes recorded earlier that this submission keeps (done with every output still
     there, and failed unless retried)."""
-    store = open_store(settings.artifact_root)
+    store = open_store(settings.artifact_uri)
     runs = read_table(store, plan.sweep, "runs").to_pylist()
     planned = plan.by_id()
     kept = {"done"} if retry_failed else {"done", "failed"}
@@ -85,7 +85,7 @@ def submit(
 ) -> SubmissionSummary:
     console = console or Console(stderr=True)
     settings.workspace.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.artifact_root)
+    store = open_store(settings.artifact_uri)
     save_plan(store, plan)
     set_cancelled(store, plan.sweep, False)
     finished = finished_outcomes(settings, plan, retry_failed)
@@ -94,7 +94,7 @@ def submit(
     summary = SubmissionSummary(
         sweep=plan.sweep, skipped=len(finished), failed_earlier=failed_earlier
     )
-    tracker = Tracker(settings.mlflow_tracking_uri)
+    tracker = Tracker(settings.tracking_uri)
     experiment_id = tracker.ensure_experiment(plan.sweep, settings)
     closed = tracker.close_dead_submissions(store, plan.sweep, settings.lease_ttl_s)
     if closed:

@@ -85,7 +85,7 @@ class Tracker:
     def apply(self, op: dict[str, Any], ids: dict[str, str] | None = None) -> Any:
         """Send one journalled write; `ids` maps placeholder run ids to real ones."""
         ids = ids or {}
-        run_id = ids.get(op.get("run_id", ""), op.get("run_id"))
+        run_id = ids.get(op.get("run_id", ""), op.get("run_id", ""))
         if op["op"] == "create_run":
             run = self.client.create_run(
                 op["experiment_id"], run_name=op["run_name"], tags=op["tags"]

@@ -1,4 +1,4 @@
-"""Many mask fits on one frozen model in one process (DESIGN: "many mask fits at once").
+"""Many mask fits on one frozen model in one process (docs/performance.md, "Many fits per device").
 
 Fits that share a base model (target functions x mask seeds x regularization weights) step
 in lockstep. Each fit keeps what `fit_mask` gives it: its own data generator (`seed`), mask
@@ -151,9 +151,9 @@ def fit_masks(
 def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
     if not requests:
         raise ValueError("fit_masks needs at least one FitRequest")
-    first = requests[0].config.model_dump(exclude=PER_FIT_FIELDS)
+    first = requests[0].config.model_dump(exclude=set(PER_FIT_FIELDS))
     for index, request in enumerate(requests[1:], start=1):
-        other = request.config.model_dump(exclude=PER_FIT_FIELDS)
+        other = request.config.model_dump(exclude=set(PER_FIT_FIELDS))
         differing = sorted(key for key in first if first[key] != other[key])
         if differing:
             raise ValueError(

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 import torch
 from torch import nn
+from typing_extensions import TypeIs
 
-from workloads.data.base import Task, iterate_batches, model_device, to_device
+from workloads.data.base import Examples, ModelCall, Task, iterate_batches, model_device, to_device
 from workloads.data.cifar10 import confusion_matrix
 from workloads.masking import call_with, masked_parameters
 
 
-def has_predictions(task: Task) -> bool:
+class ClassifyingTask(Task, Protocol):
+    """A task that names the class the network predicts for each example."""
+
+    class_names: tuple[str, ...]  # output index -> class
+
+    def predict(self, call: ModelCall, batch: Examples) -> torch.Tensor: ...
+
+
+def has_predictions(task: Task) -> TypeIs[ClassifyingTask]:
     """Whether the task can name a predicted class per example (classification tasks)."""
     return callable(getattr(task, "predict", None))
 
@@ -20,7 +30,7 @@ def has_predictions(task: Task) -> bool:
 @torch.no_grad()
 def confusion(
     model: nn.Module,
-    task: Task,
+    task: ClassifyingTask,
     target: str,
     mask: Mapping[str, torch.Tensor] | None = None,
     batch_size: int = 1024,

@@ -37,6 +37,7 @@ from workloads.masking import (
 )
 from workloads.resume import (
     Checkpointer,
+    Generators,
     GlobalGenerator,
     LoopState,
     check_finite,
@@ -239,7 +240,7 @@ def fit_mask(
     kernels = kernels_for(config.fused_kernels, config.steps)
     optimizer = logit_optimizer(list(logits.values()), config.learning_rate)
     outcome = FitOutcome(logits=logits)
-    generators = {
+    generators: Generators = {
         "data": generator,
         "mask": mask_generator,
         "global": GlobalGenerator(),
@@ -317,13 +318,18 @@ def clip_gradients(logits: Params, frozen: Params, grad_clip: float | None) -> N
 def loop_tensors(logits: Params, frozen: Params) -> Params:
     """What a checkpoint of the fit holds besides the optimizer: the logits and, when the
     frozen gradients accumulate, their sums so far (a resumed fit goes on from them)."""
-    sums = {f"frozen_gradient/{n}": t.grad for n, t in frozen.items() if t.requires_grad}
+    sums = {
+        f"frozen_gradient/{n}": t.grad
+        for n, t in frozen.items()
+        if t.requires_grad and t.grad is not None  # starts at zero: never None
+    }
     return {**logits, **sums}
 
 
 def logit_optimizer(logits: list[torch.Tensor], learning_rate: float) -> torch.optim.Adam:
     """Adam over mask logits: torch's fused kernel where the device has one (measured 3.5x
-    faster than the default for the 4x800 FNN's 2M logits on CPU), the default otherwise.
+    faster than the default for the 4x800 FNN's 2M logits on CPU, docs/performance.md), the
+    default otherwise.
     Adam is elementwise, so one optimizer over many fits' logits steps each fit as its own."""
     try:
         return torch.optim.Adam(logits, lr=learning_rate, fused=True)

@@ -4,10 +4,11 @@ Per masked tensor and step, the K mask samples cost a few passes over K x n numb
 noise (`mask_noise`), the threshold and the multiply; in the backward the noise again, the
 Gumbel-sigmoid derivative and the sum over the K samples. Eager torch runs each operation
 as its own pass over memory; `torch.compile` fuses each direction into one loop (measured
-on this CPU: 0.9 ms for the forward of K=4 samples of a 800x800 layer, noise included,
-against 15 ms for `torch.rand` alone). Compiling costs about 10-20 s once per process, so
-`auto` uses it only for fits long enough to pay it back, and any failure to compile falls
-back to the eager kernels, which compute the same numbers, with a warning.
+on the CPU of docs/performance.md: 0.9 ms for the forward of K=4 samples of a 800x800
+layer, noise included, against 15 ms for `torch.rand` alone). Compiling costs about 10-20 s
+once per process, so `auto` uses it only for fits long enough to pay it back, and any
+failure to compile falls back to the eager kernels, which compute the same numbers, with a
+warning.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def weight_gradient(
 
 
 # One compiled kernel per tensor size (shapes are flattened first): static sizes measured
-# 1.4-1.7x faster than dynamic ones. The limit covers networks with many distinct sizes.
+# 1.4-1.7x faster than dynamic ones (docs/performance.md). The limit covers networks with
+# many distinct sizes.
 _RECOMPILE_LIMIT = 64
 
 

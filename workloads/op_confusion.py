@@ -12,18 +12,28 @@ such samples the net answers right. Tasks offer the test through `answer_candida
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import torch
 from torch import nn
+from typing_extensions import TypeIs
 
 from workloads.data.addmul import OPS
-from workloads.data.base import Task, iterate_batches, model_device, to_device
+from workloads.data.base import Examples, ModelCall, Task, iterate_batches, model_device, to_device
 from workloads.masking import call_with, masked_parameters
 
 MATCHES = ("sum", "product", "neither")
 
 
-def has_op_answers(task: Task) -> bool:
+class OpAnsweringTask(Task, Protocol):
+    """A task that says per sample its true op, sum and product and the network's answer."""
+
+    def answer_candidates(self, batch: Examples) -> dict[str, torch.Tensor]: ...
+
+    def predicted_answers(self, call: ModelCall, batch: Examples) -> torch.Tensor: ...
+
+
+def has_op_answers(task: Task) -> TypeIs[OpAnsweringTask]:
     """Whether the task can say, per sample, its true op, sum, product and the net's answer."""
     return callable(getattr(task, "predicted_answers", None))
 
@@ -60,7 +70,7 @@ def answer_matches(
 @torch.no_grad()
 def op_confusion(
     model: nn.Module,
-    task: Task,
+    task: OpAnsweringTask,
     mask: Mapping[str, torch.Tensor] | None = None,
     batch_size: int = 1024,
 ) -> list[dict[str, object]]:

@@ -13,6 +13,7 @@ from workloads.data.base import Task, model_device, sample_batch, task_generator
 from workloads.masking import call_with
 from workloads.resume import (
     Checkpointer,
+    Generators,
     GlobalGenerator,
     LoopState,
     check_finite,
@@ -97,7 +98,11 @@ def train_model(
     )
     call = call_with(model, dict(model.named_parameters()))
     history: list[dict[str, float]] = []
-    generators = {"data": generator, "global": GlobalGenerator(), **task_generators(task)}
+    generators: Generators = {
+        "data": generator,
+        "global": GlobalGenerator(),
+        **task_generators(task),
+    }
     weights = model.state_dict(keep_vars=True)
     first_step = 1
     if resume_from is not None:

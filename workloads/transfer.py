@@ -15,6 +15,7 @@ Transfer sharing of task p in layer j is #(M_p,j and union of M_q,j over q < p) 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import torch
@@ -103,7 +104,7 @@ def initial_transfer_logits(used: Masks, reused_logit: float, fresh_logit: float
 
 
 def transfer_sharing(
-    masks: Sequence[Mapping[str, torch.Tensor]], never_shared: set[str] = frozenset()
+    masks: Sequence[Mapping[str, torch.Tensor]], never_shared: AbstractSet[str] = frozenset()
 ) -> list[dict[str, tuple[int, int]]]:
     """Per task p and masked tensor j: (#(M_p,j and union of M_q,j, q < p), #M_p,j).
 
@@ -184,7 +185,7 @@ def _learn_task(
 ) -> list[dict[str, float]]:
     """Adam on weights and logits together; the gradient of used weights is zeroed."""
     model.eval()  # no dropout or BatchNorm here; eval keeps the masked call deterministic
-    weights = dict(model.named_parameters())
+    weights: Params = dict(model.named_parameters())
     for param in weights.values():
         param.requires_grad_(True)
     trained = [*weights.values(), *logits.values()]
@@ -205,7 +206,9 @@ def _learn_task(
         optimizer.zero_grad(set_to_none=False)
         loss.backward()
         for name, param in weights.items():
-            param.grad.masked_fill_(used[name], 0.0)  # frozen: kept by an earlier mask
+            grad = param.grad  # set: zero_grad(set_to_none=False) keeps it a tensor
+            assert grad is not None
+            grad.masked_fill_(used[name], 0.0)  # frozen: kept by an earlier mask
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(trained, config.grad_clip)
         optimizer.step()

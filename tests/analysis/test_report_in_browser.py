@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 import yaml
-from conftest import tiny_sweep_data
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.analyze import analyze
 from orchestrator.plan import plan_sweep

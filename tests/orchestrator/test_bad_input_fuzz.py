@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from conftest import tiny_sweep_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
 from orchestrator.errors import UserError

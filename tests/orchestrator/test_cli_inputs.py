@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, tiny_sweep_data
+from support.ports import free_port
+from support.sweeps import REPO, tiny_sweep_data
 
 SWEEPS = sorted((REPO / "configs" / "sweeps").glob("*.yaml"))
 ADDRESS_SPACE_LIMIT = 3_000_000_000  # bytes; the CLI with torch loaded needs well under this
@@ -198,14 +199,6 @@ def finished_sweep(tmp_path_factory) -> tuple[Path, Path]:
     done = cli("submit", str(sweep), "--executor", "local", env=environment(folder / "ws"))
     assert done.code == 0, done.stderr
     return folder / "ws", sweep
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import tiny_sweep_data
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.cluster import check_fits, joining_runtime_env, node_label
 from orchestrator.errors import UserError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, tiny_sweep_data
+from support.sweeps import REPO, tiny_sweep_data
 
 from analysis.claims import check_claims
 from analysis.report import write_report

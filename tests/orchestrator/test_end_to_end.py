@@ -8,8 +8,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 import yaml
-from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
+from support.sweeps import tiny_sweep_data
 
 from analysis.schema import TABLES
 from orchestrator.analyze import analyze, load_tables

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import yaml
-from conftest import tiny_sweep_data
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
 from orchestrator.estimate import EVALUATION_S, JOB_OVERHEAD_S, THROUGHPUT, estimate

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO
-from data_files import write_cifar10_folder, write_idx, write_release
+from support.data_files import write_cifar10_folder, write_idx, write_release
+from support.sweeps import REPO
 
 from orchestrator.analyze import analyze, load_tables
 from orchestrator.plan import plan_sweep

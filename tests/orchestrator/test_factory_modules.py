@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
-from sweep_processes import environment, write_sweep
+from support.sweep_processes import environment, write_sweep
+from support.sweeps import REPO
 
 EXAMPLE = REPO / "examples" / "my_model"
 

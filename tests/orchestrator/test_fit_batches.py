@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.analyze import load_tables
 from orchestrator.fit_batches import group_jobs

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
-from sweep_processes import write_sweep
+from support.sweep_processes import write_sweep
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.analyze import load_tables
 from orchestrator.cli import main

@@ -13,9 +13,10 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from conftest import REPO, tiny_sweep_data
 from mlflow.tracking import MlflowClient
-from sweep_processes import environment, write_sweep
+from support.ports import free_port
+from support.sweep_processes import environment, write_sweep
+from support.sweeps import REPO, tiny_sweep_data
 
 from orchestrator.local_ray import dashboard_port, dashboard_warning
 from orchestrator.settings import Settings
@@ -28,12 +29,6 @@ def held_port() -> Iterator[int]:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         yield holder.getsockname()[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_taken_dashboard_port_is_left_to_ray_with_one_warning_line():

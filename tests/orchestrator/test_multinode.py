@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, tiny_sweep_data
-from ray_nodes import node_environment, start_cluster
+from support.ray_nodes import node_environment, start_cluster
+from support.sweeps import REPO, tiny_sweep_data
 
 from orchestrator.analyze import load_tables
 from orchestrator.settings import Settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import tiny_sweep_data
-from sweep_processes import write_sweep
+from support.sweep_processes import write_sweep
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
 from orchestrator.plan import plan_sweep

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO
+from support.sweeps import REPO
 
 from orchestrator.analyze import load_tables
 from orchestrator.plan import plan_sweep

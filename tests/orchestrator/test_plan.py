@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import tiny_sweep_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
 from orchestrator.plan import plan_sweep

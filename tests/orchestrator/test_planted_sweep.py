@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from conftest import REPO
+from support.sweeps import REPO
 
 from analysis.planted import planted_verdicts
 from orchestrator.analyze import load_tables

@@ -11,7 +11,7 @@ import re
 
 import pytest
 import yaml
-from conftest import REPO
+from support.sweeps import REPO
 from test_every_experiment_tiny import data_files, shrink
 
 from orchestrator.cli import main

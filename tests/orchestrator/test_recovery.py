@@ -9,7 +9,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 from safetensors.torch import load_file
-from sweep_processes import checkpoints, slow_fit_sweep, start_submit, wait_for, write_sweep
+from support.sweep_processes import checkpoints, slow_fit_sweep, start_submit, wait_for, write_sweep
 
 from orchestrator.analyze import load_tables
 from orchestrator.cli import main

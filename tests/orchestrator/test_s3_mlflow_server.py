@@ -10,11 +10,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
 from moto.server import ThreadedMotoServer
-from services import free_port
-from services import mlflow_server as running_mlflow_server
+from support.ports import free_port
+from support.services import mlflow_server as running_mlflow_server
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.plan import plan_sweep
 from orchestrator.results import read_table

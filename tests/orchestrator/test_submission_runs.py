@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from sweep_processes import checkpoints, environment, slow_fit_sweep, wait_for, write_sweep
+from support.sweep_processes import checkpoints, environment, slow_fit_sweep, wait_for, write_sweep
 
 from orchestrator.leases import hold_submission, submission_key
 from orchestrator.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from support.sweeps import REPO
 
 from orchestrator.errors import SpecError
 from orchestrator.plan import plan_sweep

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import tiny_sweep_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.errors import SpecError
 from orchestrator.settings import Settings

@@ -9,9 +9,10 @@ journalled write: one run per job with its curves, params and artifacts.
 from __future__ import annotations
 
 import pytest
-from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
-from services import free_port, mlflow_server
+from support.ports import free_port
+from support.services import mlflow_server
+from support.sweeps import tiny_sweep_data
 
 from orchestrator.jobs import JobContext
 from orchestrator.plan import plan_sweep

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from data_files import write_cifar10_folder
 from pydantic import ValidationError
+from support.data_files import write_cifar10_folder
 
 from workloads.data.base import check_target
 from workloads.data.cifar10 import (

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from data_files import write_cifar10_folder, write_idx
+from support.data_files import write_cifar10_folder, write_idx
 
 from workloads.data.image_files import (
     DataFilesMissingError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from data_files import write_cifar10_folder
+from support.data_files import write_cifar10_folder
 
 from workloads.data.cifar10 import Cifar10Config, Cifar10Task
 from workloads.fit import MaskFitConfig, fit_mask

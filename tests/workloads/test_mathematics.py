@@ -7,8 +7,8 @@ import re
 
 import pytest
 import torch
-from data_files import MODULE, REPEATED, write_release
 from pydantic import ValidationError
+from support.data_files import MODULE, REPEATED, write_release
 
 from workloads.data.mathematics import VOCABULARY, MathematicsConfig, split
 from workloads.data.seq2seq import EOS

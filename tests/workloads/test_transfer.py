@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from data_files import write_idx
+from support.data_files import write_idx
 
 from workloads.data.permuted_mnist import PermutedMnistConfig
 from workloads.transfer import (

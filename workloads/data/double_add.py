@@ -131,16 +131,16 @@ class DoubleAddTask:
             sequence = features[:, None].expand(-1, 2 * steps, -1)  # [batch, steps, 80]
             return call(sequence)[:, -1].view(batch, 2, 2, 10)
         # only_one_io: block t of the sequence holds pair t's features only.
-        per_pair = features.view(batch, 1, 2, FEATURES_PER_PAIR)  # [batch, 1, pair, 40]
+        pair_features = features.view(batch, 1, 2, FEATURES_PER_PAIR)  # [batch, 1, pair, 40]
         own_pair = torch.eye(2, device=features.device)[None, :, :, None]  # [1, block, pair, 1]
-        blocks = (per_pair * own_pair)[:, :, None].expand(-1, -1, steps, -1, -1)
+        blocks = (pair_features * own_pair)[:, :, None].expand(-1, -1, steps, -1, -1)
         outputs = call(blocks.reshape(batch, 2 * steps, 2 * FEATURES_PER_PAIR))
         outputs = outputs.view(batch, 2 * steps, 2, 2, 10)  # [batch, step, pair, digit, class]
         return torch.stack([outputs[:, (pair + 1) * steps - 1, pair] for pair in range(2)], dim=1)
 
 
 @torch.no_grad()
-def copy_pair_weights(model: nn.Sequential) -> None:
+def copy_pair_weights(model: nn.Module) -> None:
     """The E2 copyweight control: make pair 1's I/O weights a copy of pair 2's, in place.
 
     Applied to a trained FNN before masking, so that one set of hidden weights can serve
@@ -148,7 +148,7 @@ def copy_pair_weights(model: nn.Sequential) -> None:
     layer and pair 1's output rows (weight and bias) of the last layer are overwritten
     with pair 2's.
     """
-    linears = [module for module in model if isinstance(module, nn.Linear)]
+    linears = [module for module in model.children() if isinstance(module, nn.Linear)]
     if len(linears) < 2:
         raise ValueError(f"copy_pair_weights needs an FNN of >= 2 Linear layers, got {model}")
     first, last = linears[0], linears[-1]

@@ -22,7 +22,7 @@ import torch
 try:  # numpy >= 2 moved the array reconstructor; the files name the numpy 1 module
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # pragma: no cover - numpy 1.x
-    from numpy.core.multiarray import _reconstruct
+    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_TRAIN_FILES = tuple(f"data_batch_{index}" for index in range(1, 6))
@@ -111,7 +111,9 @@ def _read_cifar10_members(path: Path, names: tuple[str, ...]) -> dict[str, bytes
         with tarfile.open(path, "r:*") as archive:  # one pass: a gzip stream seeks slowly
             for member in archive:
                 if member.isfile() and member.name in wanted:
-                    contents[wanted[member.name]] = archive.extractfile(member).read()
+                    stream = archive.extractfile(member)  # None only for non-files
+                    if stream is not None:
+                        contents[wanted[member.name]] = stream.read()
         missing = [name for name in names if name not in contents]
         if missing:
             raise DataFilesMissingError(
@@ -169,10 +171,9 @@ def _read_idx_file(folder: Path, name: str) -> np.ndarray | None:
 def load_mnist(folder: Path) -> tuple[LabelledImages, LabelledImages]:
     """(the 60k training digits, the 10k test digits) from the four IDX files in `folder`."""
     folder = Path(folder)
-    arrays = {
-        name: _read_idx_file(folder, name) for names in MNIST_FILES.values() for name in names
-    }
-    missing = [name for name, array in arrays.items() if array is None]
+    read = {name: _read_idx_file(folder, name) for names in MNIST_FILES.values() for name in names}
+    arrays = {name: array for name, array in read.items() if array is not None}
+    missing = [name for name in read if name not in arrays]
     if missing:
         raise DataFilesMissingError(
             f"MNIST files missing from {folder}: {', '.join(missing)} (plain or .gz). Put the "

@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from pydantic import Field, model_validator
@@ -35,13 +35,14 @@ from workloads.data.base import Examples, ModelCall, StepResult, TaskConfig, che
 from workloads.data.mathematics_generator import DIFFICULTIES, INSTALL_HINT, generate_pairs
 
 Pair = tuple[str, str]  # (question, answer)
-MODULES = (
+Module = Literal[
     "arithmetic__add_or_sub",
     "algebra__linear_1d",
     "calculus__differentiate",
     "comparison__sort",
     "polynomials__collect",
-)
+]
+MODULES: tuple[str, ...] = get_args(Module)
 CHARACTERS = tuple(chr(code) for code in range(32, 127))  # printable ASCII, space included
 VOCABULARY = seq2seq.Vocabulary(CHARACTERS)
 ENCODE_CHUNK = 50_000  # pairs encoded as int64 at a time before shrinking to uint8
@@ -49,7 +50,7 @@ ENCODE_CHUNK = 50_000  # pairs encoded as int64 at a time before shrinking to ui
 
 class MathematicsConfig(TaskConfig):
     name: Literal["mathematics"] = "mathematics"
-    module: Literal[MODULES] = Field(description="one network per module (paper E4)")
+    module: Module = Field(description="one network per module (paper E4)")
     path: str | None = Field(
         None, description="folder with train-easy/, train-medium/, train-hard/<module>.txt (v1.0)"
     )

@@ -52,12 +52,12 @@ class _Numpy1(types.ModuleType):
 
 def _patch_package() -> Any:
     """Import the package's module table with the compatibility fixes applied."""
-    diophantine = importlib.import_module("sympy.solvers.diophantine")
+    diophantine: Any = importlib.import_module("sympy.solvers.diophantine")
     if not hasattr(diophantine, "base_solution_linear"):
         moved = importlib.import_module("sympy.solvers.diophantine.diophantine")
         diophantine.base_solution_linear = moved.base_solution_linear
     try:
-        polynomials = importlib.import_module("mathematics_dataset.sample.polynomials")
+        polynomials: Any = importlib.import_module("mathematics_dataset.sample.polynomials")
     except ModuleNotFoundError as error:
         if error.name and error.name.startswith("mathematics_dataset"):
             raise ModuleNotFoundError(
@@ -93,7 +93,7 @@ def generate_pairs(module: str, difficulty: str, count: int, seed: int) -> list[
     random.seed(seed)
     np.random.seed(seed % 2**32)
     try:
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         while len(pairs) < count:
             problem = sample()
             question, answer = str(problem.question), str(problem.answer)

@@ -138,6 +138,8 @@ class DecoderLayer(nn.Module):
 
 
 class Seq2SeqTransformer(nn.Module):
+    positions: torch.Tensor  # [max_length + 1, d_model], a buffer
+
     def __init__(
         self,
         config: TransformerConfig,

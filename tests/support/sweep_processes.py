@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import yaml
-from conftest import REPO, tiny_sweep_data
+
+from support.sweeps import REPO, tiny_sweep_data
 
 
 def slow_fit_sweep(name: str, fit_steps: int, checkpoint_every: int = 20) -> dict:

@@ -12,10 +12,11 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from support.ports import free_port
 
 RAY = str(Path(sys.executable).with_name("ray"))
 TEST_ENV = {
@@ -23,12 +24,6 @@ TEST_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
     "MLFLOW_DISABLE_TELEMETRY": "true",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def node_environment() -> dict[str, str]:
