@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import torch
+from support.sweeps import REPO
 
 from workloads.batched_fit import FitRequest, fit_masks
 from workloads.data import seq2seq
@@ -23,7 +25,8 @@ from workloads.data.scan import (
 from workloads.fit import MaskFitConfig, fit_mask
 from workloads.models.seq2seq_lstm import Seq2SeqLSTM
 
-OFFICIAL = Path("/work/shared/data/scan")
+# The official SCAN files: $SCAN_OFFICIAL_DIR, else shared/data/scan beside the checkout.
+OFFICIAL = Path(os.environ.get("SCAN_OFFICIAL_DIR", REPO.parent / "shared" / "data" / "scan"))
 OFFICIAL_NAMES = {
     "simple": "simple",
     "addprim_jump": "addprim_jump",
