@@ -31,8 +31,8 @@ from orchestrator.errors import SpecError
 from orchestrator.experiment_checks import SEED_LIMIT, check_experiment
 from orchestrator.settings import Settings
 from orchestrator.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
-from workloads.batched_fit import default_fits_per_job
 from workloads.fit import MaskFitConfig
+from workloads.fit_sizing import default_fits_per_job
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig
 from workloads.transfer import TransferConfig

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from workloads.mask_kernels import EAGER, MaskKernels, kernels_for
-from workloads.mask_noise import draw_keys
 from workloads.masking import masked_weights
+from workloads.masking.kernels import EAGER, MaskKernels, kernels_for
+from workloads.masking.noise import draw_keys
 
 
 def values_and_gradient(kernels: MaskKernels, lead: tuple[int, ...] = (), samples: int = 3):

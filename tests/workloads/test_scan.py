@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from workloads.batched_fit import FitRequest, fit_masks
 from workloads.data import seq2seq
 from workloads.data.scan import (
     SOURCE_VOCABULARY,
@@ -20,7 +19,7 @@ from workloads.data.scan import (
     commands,
     split,
 )
-from workloads.fit import MaskFitConfig, fit_mask
+from workloads.fit import FitRequest, MaskFitConfig, fit_mask, fit_masks
 from workloads.models.seq2seq_lstm import Seq2SeqLSTM
 
 OFFICIAL = Path("/work/shared/data/scan")
