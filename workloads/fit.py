@@ -52,6 +52,8 @@ from workloads.resume import (
     LoopState,
     check_finite,
     checkpoint_steps,
+    joined_optimizer_state,
+    optimizer_part,
     restore,
     snapshot,
 )
@@ -284,9 +286,9 @@ def fit_masks(
 def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
     if not requests:
         raise ValueError("fit_masks needs at least one FitRequest")
-    first = requests[0].config.model_dump(exclude=PER_FIT_FIELDS)
+    first = requests[0].config.model_dump(exclude=set(PER_FIT_FIELDS))
     for index, request in enumerate(requests[1:], start=1):
-        other = request.config.model_dump(exclude=PER_FIT_FIELDS)
+        other = request.config.model_dump(exclude=set(PER_FIT_FIELDS))
         differing = sorted(key for key in first if first[key] != other[key])
         if differing:
             raise ValueError(
@@ -346,7 +348,7 @@ def _restore(fits: list[_Fit], optimizer: torch.optim.Optimizer, shared: dict[st
         restore(state, fit.loop_tensors(), {**fit.generators, **(shared if index == 0 else {})})
         fit.history = list(state.history)
         parts.append(state.optimizer)
-    optimizer.load_state_dict(_joined_optimizer_state(parts))
+    optimizer.load_state_dict(joined_optimizer_state(parts))
 
 
 def _snapshotter(
@@ -357,32 +359,8 @@ def _snapshotter(
     start = sum(len(other.masked.logits) for other in fits[:index])
 
     def make_state(step: int) -> LoopState:
-        own = _optimizer_part(optimizer.state_dict(), start, len(fit.masked.logits))
+        own = optimizer_part(optimizer.state_dict(), start, len(fit.masked.logits))
         generators = {**fit.generators, **shared}
         return snapshot(step, fit.loop_tensors(), own, generators, fit.history)
 
     return make_state
-
-
-def _optimizer_part(state: dict[str, Any], start: int, count: int) -> dict[str, Any]:
-    """The `state_dict` of the batch's optimizer for parameters start..start+count-1,
-    numbered from 0: the state_dict a lone fit's optimizer would have."""
-    return {
-        "state": {i - start: s for i, s in state["state"].items() if start <= i < start + count},
-        "param_groups": [
-            {**group, "params": list(range(count))} for group in state["param_groups"]
-        ],
-    }
-
-
-def _joined_optimizer_state(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """The inverse of `_optimizer_part`: the fits' optimizer states as one, in fit order."""
-    state, start = {}, 0
-    for part in parts:
-        (group,) = part["param_groups"]
-        state.update({start + int(i): s for i, s in part["state"].items()})
-        start += len(group["params"])
-    return {
-        "state": state,
-        "param_groups": [{**parts[0]["param_groups"][0], "params": list(range(start))}],
-    }

@@ -114,8 +114,8 @@ def mask_step(
         task_losses, correct = [], []
         for fit, fit_keys, batch in zip(fits, keys, batches, strict=True):
             masked = masked_copies(fit.logits, fit.weights, fit_keys, samples, kernels)
-            task_loss, fit_correct = _looped_samples(
-                model, fit.weights, masked, task, batch, samples
+            task_loss, fit_correct = masked_step_loss(
+                model, fit.weights, masked, task, batch, samples, vectorize=False
             )
             task_losses.append(task_loss)
             correct.append(fit_correct)
@@ -125,8 +125,8 @@ def mask_step(
         if len(fits) == 1:
             fit = fits[0]
             masked = masked_copies(fit.logits, fit.weights, keys[0], samples, kernels)
-            task_loss, correct = _vmapped_samples(
-                model, fit.weights, masked, task, batches[0], samples
+            task_loss, correct = masked_step_loss(
+                model, fit.weights, masked, task, batches[0], samples, vectorize=True
             )
             return [task_loss], [correct]
         return _vmapped_fits(model, task, fits, batches, torch.stack(keys), samples, kernels)

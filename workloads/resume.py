@@ -122,6 +122,30 @@ def checkpoint_steps(
         raise LoopInterrupted(step)
 
 
+def optimizer_part(state: dict[str, Any], start: int, count: int) -> dict[str, Any]:
+    """Parameters start..start+count-1 of an optimizer's `state_dict`, numbered from 0: for
+    loops that share one optimizer (a batch of fits), the state_dict each would have alone."""
+    return {
+        "state": {i - start: s for i, s in state["state"].items() if start <= i < start + count},
+        "param_groups": [
+            {**group, "params": list(range(count))} for group in state["param_groups"]
+        ],
+    }
+
+
+def joined_optimizer_state(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The inverse of `optimizer_part`: the loops' optimizer states as one, in order."""
+    state, start = {}, 0
+    for part in parts:
+        (group,) = part["param_groups"]
+        state.update({start + int(i): s for i, s in part["state"].items()})
+        start += len(group["params"])
+    return {
+        "state": state,
+        "param_groups": [{**parts[0]["param_groups"][0], "params": list(range(start))}],
+    }
+
+
 def check_finite(loss: torch.Tensor, step: int) -> None:
     if not torch.isfinite(loss.detach()).all():
         raise NonFiniteLoss(

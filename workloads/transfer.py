@@ -179,7 +179,7 @@ def _learn_task(
 ) -> list[dict[str, float]]:
     """Adam on weights and logits together; the gradient of used weights is zeroed."""
     model.eval()  # no dropout or BatchNorm here; eval keeps the masked call deterministic
-    weights = dict(model.named_parameters())
+    weights: Params = dict(model.named_parameters())
     for param in weights.values():
         param.requires_grad_(True)
     trained = [*weights.values(), *logits.values()]
