@@ -18,10 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.orchestration import orchestration_overhead, planning_times
-from workloads.batched_fit import FitRequest, default_fits_per_job, fit_masks
 from workloads.data.addmul import AddMulConfig
 from workloads.data.base import Examples, ModelCall, StepResult, sample_batch, slice_batch
-from workloads.fit import MaskFitConfig, fit_mask, freeze, masked_step_loss
+from workloads.fit import FitRequest, MaskFitConfig, fit_mask, fit_masks
+from workloads.fit_sizing import default_fits_per_job
+from workloads.mask_step import freeze, masked_step_loss
 from workloads.masking import (
     call_with,
     initial_logits,

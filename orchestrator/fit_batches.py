@@ -25,8 +25,8 @@ from orchestrator.jobs import (
 )
 from orchestrator.plan import Job, canonical
 from orchestrator.store import ArtifactStore, open_store
-from workloads.batched_fit import PER_FIT_FIELDS, FitRequest, fit_masks, fits_per_batch
-from workloads.fit import FitOutcome, MaskFitConfig
+from workloads.fit import PER_FIT_FIELDS, FitOutcome, FitRequest, MaskFitConfig, fit_masks
+from workloads.fit_sizing import fits_per_batch
 from workloads.masking import maskable_parameter_names
 from workloads.resume import LoopInterrupted
 

@@ -31,9 +31,9 @@ from orchestrator.errors import SpecError
 from orchestrator.experiment_checks import SEED_LIMIT, check_experiment
 from orchestrator.settings import Settings
 from orchestrator.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
-from workloads.batched_fit import default_fits_per_job
 from workloads.data.base import TaskConfig
 from workloads.fit import MaskFitConfig
+from workloads.fit_sizing import default_fits_per_job
 from workloads.models.base import ModelConfig
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig

@@ -1,47 +1,59 @@
-"""Mask fitting: learn which frozen weights a target function needs (paper section 3).
+"""The mask-fit loop: learn which frozen weights a target function needs (paper section 3).
 
 Per step: sample a batch of B examples of the target function, split it into K equal
 slices, sample K binary masks (one per slice), run the frozen network with each mask on
 its slice, and minimise task loss + beta * sum(logits) / B with Adam on the logits only.
+
+One loop, `fit_masks`, steps one fit or many fits of one frozen model in lockstep (DESIGN:
+"many mask fits at once"); `fit_mask` is a batch of one. Each fit keeps what it would have
+alone: its data generator (`seed`), its mask noise (`masking.noise.noise_generator`: seed,
+target, data-order seed), logits, Adam state, gradient clipping over its own logits, and
+its checkpoints. So fit m of a batch ends where a lone fit with the same target, config
+and seed ends: exactly when the step runs looped, to about 1e-5 when vectorized over fits
+(`mask_step`). A fit resumed from its checkpoint, alone or in a batch, ends where an
+uninterrupted one ends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from torch import nn
 
 from workloads.data.base import (
+    Examples,
     Task,
     check_target,
     model_device,
-    one_batch,
     sample_batch,
-    slice_batch,
     task_generators,
     to_device,
 )
-from workloads.mask_kernels import AUTO_MIN_STEPS, FusedKernels, kernels_for
-from workloads.mask_noise import noise_generator
-from workloads.masking import (
-    MaskedCopies,
-    Params,
-    call_with,
-    final_mask,
-    initial_logits,
-    maskable_parameter_names,
-    sample_masked_weights,
+from workloads.mask_step import (
+    MaskedFit,
+    VmapProbe,
+    clip_gradients,
+    fit_metrics,
+    freeze,
+    frozen_parameters,
+    logit_optimizer,
+    mask_step,
 )
+from workloads.masking import Params, initial_logits, maskable_parameter_names
+from workloads.masking.kernels import AUTO_MIN_STEPS, FusedKernels, kernels_for
+from workloads.masking.noise import noise_generator
 from workloads.resume import (
     Checkpointer,
-    Generators,
     GlobalGenerator,
     LoopState,
     check_finite,
-    checkpoint_step,
+    checkpoint_steps,
+    joined_optimizer_state,
+    optimizer_part,
     restore,
     snapshot,
 )
@@ -125,82 +137,36 @@ class MaskFitConfig(BaseModel):
         return self
 
 
+# Fields that may differ between fits of one batch: everything else shapes the lockstep.
+PER_FIT_FIELDS = frozenset({"target_functions", "regularization_weight", "log_every"})
+
+
 @dataclass
 class FitOutcome:
     logits: Params
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def freeze(model: nn.Module) -> nn.Module:
-    """Eval mode (dropout off, BatchNorm on running statistics) and no weight gradients."""
-    model.eval()
-    for param in model.parameters():
-        param.requires_grad_(False)
-    return model
+@dataclass(frozen=True)
+class FitRequest:
+    """One mask fit of a batch: what `fit_mask(model, task, target, config, seed, ...)` takes.
 
-
-def masked_step_loss(
-    model: nn.Module,
-    frozen: Params,
-    masked: MaskedCopies,
-    task: Task,
-    batch: dict[str, torch.Tensor],
-    samples: int,
-    vectorize: bool,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean task loss and per-example correctness with masked weights k on batch slice k.
-
-    `masked` holds, per masked tensor, its K masked copies (`sample_masked_weights`); the
-    other parameters come from `frozen`.
-
-    With `vectorize`, the K samples run as one `torch.func.vmap` call (batched matmuls: what
-    a GPU wants) where the model and task allow it; otherwise, and on CPU where a loop of
-    K calls measured faster (docs/performance.md), as a loop. Both give the same numbers. The K slices
-    are one batch to the task: a per-batch choice (teacher forcing) is made once.
+    `data_seed` sets the data order (default: `seed`; E6). `fixed_logits` (another mask's
+    logits for some tensors) are not trained: their final mask is applied throughout and
+    they are returned unchanged with the fitted ones. `resume_from` continues the fit from
+    a `checkpointer` snapshot.
     """
-    with one_batch(task):  # the K slices are one batch: one teacher-forcing coin
-        if vectorize and _VMAP_FAILED.get(type(model)) is not True:
-            try:
-                result = _vmapped_samples(model, frozen, masked, task, batch, samples)
-                _VMAP_FAILED[type(model)] = False
-                return result
-            except (RuntimeError, NotImplementedError, ValueError):
-                if _VMAP_FAILED.get(type(model)) is False:
-                    raise  # it worked before: a real error, not a missing batching rule
-                _VMAP_FAILED[type(model)] = True
-        return _looped_samples(model, frozen, masked, task, batch, samples)
+
+    target: str
+    config: MaskFitConfig
+    seed: int
+    data_seed: int | None = None
+    fixed_logits: Params | None = None
+    resume_from: LoopState | None = None
+    checkpointer: Checkpointer | None = None
 
 
-_VMAP_FAILED: dict[type, bool] = {}
-
-
-def _vmapped_samples(model, frozen, masked, task, batch, samples):
-    size = next(iter(batch.values())).shape[0] // samples
-    sliced = {key: value.reshape(samples, size, *value.shape[1:]) for key, value in batch.items()}
-    fixed = {name: p for name, p in frozen.items() if name not in masked}
-    stacked = {name: torch.stack(copies) for name, copies in masked.items()}  # [K, *shape]
-
-    def one_sample(masked_params, batch_slice):
-        result = task.step(call_with(model, {**fixed, **masked_params}), batch_slice, train=True)
-        return result.loss, result.correct
-
-    losses, correct = torch.func.vmap(one_sample, randomness="different")(stacked, sliced)
-    return losses.mean(), correct.reshape(-1)
-
-
-def _looped_samples(model, frozen, masked, task, batch, samples):
-    size = next(iter(batch.values())).shape[0] // samples
-    losses, correct = [], []
-    for k in range(samples):
-        params = dict(frozen)
-        for name, copies in masked.items():
-            params[name] = copies[k]
-        result = task.step(
-            call_with(model, params), slice_batch(batch, k * size, (k + 1) * size), train=True
-        )
-        losses.append(result.loss)
-        correct.append(result.correct)
-    return torch.stack(losses).mean(), torch.cat(correct)
+MetricsByFit = Callable[[int, int, dict[str, float]], None]  # (fit index, step, metrics)
 
 
 def fit_mask(
@@ -216,136 +182,185 @@ def fit_mask(
     resume_from: LoopState | None = None,
     checkpointer: Checkpointer | None = None,
 ) -> FitOutcome:
-    """Fit one mask for `target` on the frozen `model`; the model is left unchanged.
+    """Fit one mask for `target` on the frozen `model` (a batch of one; see `FitRequest`)."""
+    request = FitRequest(target, config, seed, data_seed, fixed_logits, resume_from, checkpointer)
+    by_fit = None if on_metrics is None else lambda _, step, point: on_metrics(step, point)
+    return fit_masks(model, task, [request], on_metrics=by_fit, on_step=on_step)[0]
 
-    `fixed_logits` (another mask's logits for some tensors) are not trained: their final
-    mask is applied throughout and they are returned unchanged with the fitted ones.
-    `data_seed` sets the data order (default: `seed`); the mask noise comes from `seed`,
-    `target` and `data_seed` together (`mask_noise.noise_generator`).
-    `resume_from` continues a fit from a `checkpointer` snapshot: the result is the same as
-    that of a fit that never stopped.
+
+@dataclass
+class _Fit:
+    """One fit's live state in the loop."""
+
+    request: FitRequest
+    masked: MaskedFit  # logits, the weights they mask, noise generator, beta
+    names: list[str]  # every masked tensor, fixed ones included: the outcome's order
+    examples: Examples
+    generators: dict[str, torch.Generator]  # its own: data order and mask noise
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def loop_tensors(self) -> Params:
+        """What a checkpoint holds besides the optimizer: the logits and, when the frozen
+        gradients accumulate, their sums so far (a resumed fit goes on from them)."""
+        weights = self.masked.weights
+        sums = {f"frozen_gradient/{n}": t.grad for n, t in weights.items() if t.requires_grad}
+        return {**self.masked.logits, **sums}  # type: ignore[dict-item]
+
+    def outcome(self) -> FitOutcome:
+        fitted = {name: logit.detach() for name, logit in self.masked.logits.items()}
+        fitted.update(self.request.fixed_logits or {})
+        return FitOutcome({name: fitted[name] for name in self.names}, self.history)
+
+
+def fit_masks(
+    model: nn.Module,
+    task: Task,
+    requests: list[FitRequest],
+    vectorize: bool | None = None,
+    on_metrics: MetricsByFit | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> list[FitOutcome]:
+    """Fit one mask per request on the frozen `model`, all in lockstep; one outcome each.
+
+    The model is left unchanged. `vectorize` None means: vmap on CUDA, loops elsewhere
+    (`mask_step`). `on_step(step)` runs after every step. Resumed fits must all resume
+    from the same step; each fit with a `checkpointer` saves its own snapshots, and a stop
+    request from any of them saves every fit and raises `LoopInterrupted`.
     """
-    check_target(task, target)
+    config = _shared_config(requests)
+    for request in requests:
+        check_target(task, request.target)
+    first_step = _first_step(requests)
     freeze(model)
     device = model_device(model)
-    fixed_logits = fixed_logits or {}
-    generator = torch.Generator().manual_seed(seed if data_seed is None else data_seed)
-    mask_generator = noise_generator(seed, target, data_seed, device)
-    examples = task.train_examples(target)
-    all_names = maskable_parameter_names(model, config.mask_biases)
-    names = [name for name in all_names if name not in fixed_logits]
-    logits = initial_logits(model, names, config.initial_logit)
-    frozen = frozen_parameters(model, fixed_logits, config.clip_includes_frozen_gradients)
-    vectorize = device.type == "cuda"
+    track = config.clip_includes_frozen_gradients
+    shared_weights = None if track else frozen_parameters(model)  # one vmap may serve all
+    fits = [_start_fit(model, task, request, device, shared_weights) for request in requests]
+    optimizer = logit_optimizer(
+        [logit for fit in fits for logit in fit.masked.logits.values()], config.learning_rate
+    )
+    shared_generators = {"global": GlobalGenerator(), **task_generators(task)}
+    if first_step > 1:
+        _restore(fits, optimizer, shared_generators)
+    probe = VmapProbe(wanted=device.type == "cuda" if vectorize is None else vectorize)
     kernels = kernels_for(config.fused_kernels, config.steps)
-    optimizer = logit_optimizer(list(logits.values()), config.learning_rate)
-    outcome = FitOutcome(logits=logits)
-    generators: Generators = {
-        "data": generator,
-        "mask": mask_generator,
-        "global": GlobalGenerator(),
-        **task_generators(task),
-    }
-    first_step = 1
-    if resume_from is not None:
-        restore(resume_from, loop_tensors(logits, frozen), optimizer, generators)
-        outcome.history = list(resume_from.history)
-        first_step = resume_from.step + 1
     for step in range(first_step, config.steps + 1):
-        batch = to_device(sample_batch(examples, config.batch_size, generator), device)
-        masked = sample_masked_weights(
-            logits, frozen, config.mask_samples_per_step, mask_generator, kernels
+        batches = [
+            to_device(sample_batch(fit.examples, config.batch_size, fit.generators["data"]), device)
+            for fit in fits
+        ]
+        losses = mask_step(
+            model,
+            task,
+            [fit.masked for fit in fits],
+            batches,
+            config.mask_samples_per_step,
+            kernels,
+            probe,
         )
-        task_loss, correct = masked_step_loss(
-            model, frozen, masked, task, batch, config.mask_samples_per_step, vectorize
-        )
-        regularization = sum(logit.sum() for logit in logits.values()) / config.batch_size
-        loss = task_loss + config.regularization_weight * regularization
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_gradients(logits, frozen, config.grad_clip)
+        torch.stack([fit_loss.loss for fit_loss in losses]).sum().backward()  # fit m: its own
+        for fit in fits:
+            clip_gradients(fit.masked.logits, fit.masked.weights, config.grad_clip)
         optimizer.step()
-        if step % config.log_every == 0 or step == config.steps:
-            check_finite(loss, step)
-            point = fit_metrics(step, task_loss, loss, correct, logits)
-            outcome.history.append(point)
-            if on_metrics is not None:
-                on_metrics(step, point)
+        for index, (fit, fit_loss) in enumerate(zip(fits, losses, strict=True)):
+            if step % fit.request.config.log_every == 0 or step == config.steps:
+                check_finite(fit_loss.loss, step)
+                point = fit_metrics(step, fit_loss, fit.masked.logits)
+                fit.history.append(point)
+                if on_metrics is not None:
+                    on_metrics(index, step, point)
         if on_step is not None:
             on_step(step)
-        checkpoint_step(
-            checkpointer,
+        checkpoint_steps(
+            [
+                (fit.request.checkpointer, _snapshotter(fits, index, optimizer, shared_generators))
+                for index, fit in enumerate(fits)
+            ],
             step,
             config.steps,
-            lambda at: snapshot(
-                at, loop_tensors(logits, frozen), optimizer, generators, outcome.history
-            ),
         )
-    fitted = {**{name: logit.detach() for name, logit in logits.items()}, **fixed_logits}
-    outcome.logits = {name: fitted[name] for name in all_names}
-    return outcome
+    return [fit.outcome() for fit in fits]
 
 
-def frozen_parameters(
-    model: nn.Module, fixed_logits: Params | None = None, track_gradients: bool = False
-) -> Params:
-    """The network's parameters as the masked calls read them, `fixed_logits`' masks applied.
-
-    With `track_gradients` (`clip_includes_frozen_gradients`) each is a leaf whose gradient
-    starts at zero and is never zeroed: it sums every step's gradient, as the official
-    code's weights do. The tensors share the model's storage; the model is left unchanged.
-    """
-    frozen = {name: p.detach() for name, p in model.named_parameters()}
-    for name, keep in final_mask(fixed_logits or {}).items():
-        frozen[name] = frozen[name] * keep.to(device=frozen[name].device, dtype=frozen[name].dtype)
-    if track_gradients:
-        for tensor in frozen.values():
-            tensor.requires_grad_()
-            tensor.grad = torch.zeros_like(tensor)
-    return frozen
+def _shared_config(requests: list[FitRequest]) -> MaskFitConfig:
+    if not requests:
+        raise ValueError("fit_masks needs at least one FitRequest")
+    first = requests[0].config.model_dump(exclude=set(PER_FIT_FIELDS))
+    for index, request in enumerate(requests[1:], start=1):
+        other = request.config.model_dump(exclude=set(PER_FIT_FIELDS))
+        differing = sorted(key for key in first if first[key] != other[key])
+        if differing:
+            raise ValueError(
+                f"fits batched together must share their mask_fit settings except "
+                f"{sorted(PER_FIT_FIELDS)}; fit {index} differs from fit 0 in {differing}: "
+                "put it in another batch"
+            )
+    return requests[0].config
 
 
-def clip_gradients(logits: Params, frozen: Params, grad_clip: float | None) -> None:
-    """Clip the logits' gradient to global norm `grad_clip`. Frozen tensors that track their
-    gradient count in the norm and are scaled with the logits, as the official code's clip
-    over all parameters does (`clip_includes_frozen_gradients`)."""
-    if grad_clip is None:
-        return
-    tracked = [tensor for tensor in frozen.values() if tensor.requires_grad]
-    torch.nn.utils.clip_grad_norm_([*logits.values(), *tracked], grad_clip)
+def _first_step(requests: list[FitRequest]) -> int:
+    done = {0 if r.resume_from is None else r.resume_from.step for r in requests}
+    if len(done) > 1:
+        raise ValueError(
+            f"fits batched together must resume from the same step; their checkpoints are at "
+            f"steps {sorted(done)}: put fits at other steps in another batch"
+        )
+    return done.pop() + 1
 
 
-def loop_tensors(logits: Params, frozen: Params) -> Params:
-    """What a checkpoint of the fit holds besides the optimizer: the logits and, when the
-    frozen gradients accumulate, their sums so far (a resumed fit goes on from them)."""
-    sums = {
-        f"frozen_gradient/{n}": t.grad
-        for n, t in frozen.items()
-        if t.requires_grad and t.grad is not None  # starts at zero: never None
-    }
-    return {**logits, **sums}
+def _start_fit(
+    model: nn.Module,
+    task: Task,
+    request: FitRequest,
+    device: torch.device,
+    shared_weights: Params | None,
+) -> _Fit:
+    config, fixed = request.config, request.fixed_logits or {}
+    names = maskable_parameter_names(model, config.mask_biases)
+    weights = shared_weights
+    if weights is None or fixed:  # its own: frozen gradient sums, or another mask applied
+        weights = frozen_parameters(model, fixed, config.clip_includes_frozen_gradients)
+    noise = noise_generator(request.seed, request.target, request.data_seed, device)
+    data_seed = request.seed if request.data_seed is None else request.data_seed
+    trained = [name for name in names if name not in fixed]
+    return _Fit(
+        request=request,
+        masked=MaskedFit(
+            logits=initial_logits(model, trained, config.initial_logit),
+            weights=weights,
+            noise=noise,
+            regularization_weight=config.regularization_weight,
+        ),
+        names=names,
+        examples=task.train_examples(request.target),
+        generators={"data": torch.Generator().manual_seed(data_seed), "mask": noise},
+    )
 
 
-def logit_optimizer(logits: list[torch.Tensor], learning_rate: float) -> torch.optim.Adam:
-    """Adam over mask logits: torch's fused kernel where the device has one (measured 3.5x
-    faster than the default for the 4x800 FNN's 2M logits on CPU, docs/performance.md), the
-    default otherwise.
-    Adam is elementwise, so one optimizer over many fits' logits steps each fit as its own."""
-    try:
-        return torch.optim.Adam(logits, lr=learning_rate, fused=True)
-    except RuntimeError:
-        return torch.optim.Adam(logits, lr=learning_rate)
+def _restore(fits: list[_Fit], optimizer: torch.optim.Optimizer, shared: dict[str, Any]) -> None:
+    """Every fit from its checkpoint; the generators the fits share (torch's global one,
+    the task's) from the first fit's, which in a batch saved at one step are all equal."""
+    parts = []
+    for index, fit in enumerate(fits):
+        state = fit.request.resume_from
+        assert state is not None  # _first_step: all fits resume, or none
+        restore(state, fit.loop_tensors(), {**fit.generators, **(shared if index == 0 else {})})
+        fit.history = list(state.history)
+        parts.append(state.optimizer)
+    optimizer.load_state_dict(joined_optimizer_state(parts))
 
 
-def fit_metrics(
-    step: int, task_loss: torch.Tensor, loss: torch.Tensor, correct: torch.Tensor, logits: Params
-) -> dict[str, float]:
-    kept = sum(int(keep.sum()) for keep in final_mask(logits).values())
-    total = sum(logit.numel() for logit in logits.values())
-    return {
-        "step": float(step),
-        "loss": float(loss.detach()),
-        "task_loss": float(task_loss.detach()),
-        "batch_accuracy": float(correct.float().mean()),
-        "kept_fraction": kept / total,
-    }
+def _snapshotter(
+    fits: list[_Fit], index: int, optimizer: torch.optim.Optimizer, shared: dict[str, Any]
+) -> Callable[[int], LoopState]:
+    """Fit `index`'s snapshot at a step: what a lone fit's checkpoint would hold."""
+    fit = fits[index]
+    start = sum(len(other.masked.logits) for other in fits[:index])
+
+    def make_state(step: int) -> LoopState:
+        own = optimizer_part(optimizer.state_dict(), start, len(fit.masked.logits))
+        generators = {**fit.generators, **shared}
+        return snapshot(step, fit.loop_tensors(), own, generators, fit.history)
+
+    return make_state

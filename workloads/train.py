@@ -106,7 +106,8 @@ def train_model(
     weights = model.state_dict(keep_vars=True)
     first_step = 1
     if resume_from is not None:
-        restore(resume_from, weights, optimizer, generators)  # the optimizer's lr included
+        restore(resume_from, weights, generators)
+        optimizer.load_state_dict(resume_from.optimizer)  # the optimizer's lr included
         schedule.last_epoch = resume_from.step
         history = list(resume_from.history)
         first_step = resume_from.step + 1
@@ -134,7 +135,7 @@ def train_model(
             checkpointer,
             step,
             config.steps,
-            lambda at: snapshot(at, weights, optimizer, generators, history),
+            lambda at: snapshot(at, weights, optimizer.state_dict(), generators, history),
         )
     model.eval()
     return history

@@ -24,14 +24,9 @@ from torch import nn
 
 from workloads.data.base import Task, sample_batch, to_device
 from workloads.evaluate import evaluate
-from workloads.fit import fit_metrics, masked_step_loss
-from workloads.masking import (
-    Masks,
-    Params,
-    final_mask,
-    maskable_parameter_names,
-    sample_masked_weights,
-)
+from workloads.mask_step import MaskedFit, VmapProbe, fit_metrics, mask_step
+from workloads.masking import Masks, Params, final_mask, maskable_parameter_names
+from workloads.masking.kernels import EAGER
 from workloads.models.fnn import build_feedforward
 from workloads.train import MetricsCallback
 
@@ -192,19 +187,15 @@ def _learn_task(
     optimizer = torch.optim.Adam(trained, lr=config.learning_rate)
     examples = task.train_examples(target)
     device = next(model.parameters()).device
+    fit = MaskedFit(logits, weights, mask_generator, config.regularization_weight)
     history = []
     for step in range(1, config.steps_per_task + 1):
         batch = to_device(sample_batch(examples, config.batch_size, generator), device)
-        masked = sample_masked_weights(
-            logits, weights, config.mask_samples_per_step, mask_generator
+        (losses,) = mask_step(
+            model, task, [fit], [batch], config.mask_samples_per_step, EAGER, VmapProbe(False)
         )
-        task_loss, correct = masked_step_loss(
-            model, weights, masked, task, batch, config.mask_samples_per_step, vectorize=False
-        )
-        regularization = sum(logit.sum() for logit in logits.values()) / config.batch_size
-        loss = task_loss + config.regularization_weight * regularization
         optimizer.zero_grad(set_to_none=False)
-        loss.backward()
+        losses.loss.backward()
         for name, param in weights.items():
             grad = param.grad  # set: zero_grad(set_to_none=False) keeps it a tensor
             assert grad is not None
@@ -213,7 +204,7 @@ def _learn_task(
             torch.nn.utils.clip_grad_norm_(trained, config.grad_clip)
         optimizer.step()
         if step % config.log_every == 0 or step == config.steps_per_task:
-            point = {**fit_metrics(step, task_loss, loss, correct, logits), "task": float(index)}
+            point = {**fit_metrics(step, losses, logits), "task": float(index)}
             history.append(point)
             if on_metrics is not None:
                 on_metrics(index * config.steps_per_task + step, point)

@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workloads.batched_fit import (
-    FitRequest,
-    default_fits_per_job,
-    fit_masks,
-    fit_memory_mb,
-    fits_per_batch,
-)
 from workloads.data.addmul import AddMulConfig
-from workloads.fit import MaskFitConfig, fit_mask
+from workloads.fit import FitRequest, MaskFitConfig, fit_mask, fit_masks
+from workloads.fit_sizing import default_fits_per_job, fit_memory_mb, fits_per_batch
 from workloads.models.fnn import build_feedforward
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from workloads.mask_kernels import EAGER, MaskKernels, kernels_for
-from workloads.mask_noise import draw_keys
 from workloads.masking import masked_weights
+from workloads.masking.kernels import EAGER, MaskKernels, kernels_for
+from workloads.masking.noise import draw_keys
 
 
 def values_and_gradient(kernels: MaskKernels, lead: tuple[int, ...] = (), samples: int = 3):
@@ -47,3 +48,18 @@ def test_auto_fuses_only_long_fits():
     assert kernels_for("auto", 100) is EAGER
     assert kernels_for("auto", 20_000).fused
     assert kernels_for("off", 20_000) is EAGER
+
+
+def test_a_failed_compile_turns_only_that_loops_kernels_eager(monkeypatch):
+    def no_compiler(*args, **kwargs):
+        raise RuntimeError("no compiler here")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(torch, "compile", no_compiler)
+        failed = kernels_for("on", 10)
+        with pytest.warns(UserWarning, match="using eager ones"):
+            values, grad = values_and_gradient(failed)
+    assert not failed.fused
+    assert kernels_for("on", 10).fused  # the next loop tries again: no process-wide switch
+    eager_values, eager_grad = values_and_gradient(EAGER)
+    assert torch.equal(values, eager_values) and torch.equal(grad, eager_grad)

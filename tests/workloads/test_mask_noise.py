@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from workloads.mask_noise import UNIFORM_BITS, draw_keys, mask_uniforms
+from workloads.masking.noise import UNIFORM_BITS, draw_keys, mask_uniforms
 
 
 def uniforms_of(seed: int, shape=(300, 400), samples: int = 4) -> list[torch.Tensor]:

@@ -10,7 +10,6 @@ from torch import nn
 
 from workloads.data.base import StepResult
 from workloads.fit import MaskFitConfig, fit_mask
-from workloads.mask_noise import draw_keys, mask_uniforms
 from workloads.masking import (
     final_mask,
     initial_logits,
@@ -23,6 +22,7 @@ from workloads.masking import (
     sample_masks,
     shared_counts,
 )
+from workloads.masking.noise import draw_keys, mask_uniforms
 from workloads.models.cnn import SimpleCnnConfig
 from workloads.models.fnn import FeedforwardConfig
 from workloads.models.lstm import LSTMConfig

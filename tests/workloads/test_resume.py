@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from workloads.data.addmul import AddMulConfig
 from workloads.data.scan import ScanConfig
-from workloads.fit import MaskFitConfig, fit_mask
+from workloads.fit import FitRequest, MaskFitConfig, fit_mask, fit_masks
 from workloads.models.fnn import FeedforwardConfig
 from workloads.models.seq2seq_lstm import Seq2SeqLSTMConfig
 from workloads.resume import Checkpointer, LoopInterrupted, NonFiniteLoss
@@ -58,6 +60,73 @@ def test_resumed_mask_fit_equals_uninterrupted_fit_bit_for_bit(official_clipping
     assert all(torch.equal(whole.logits[n], resumed.logits[n]) for n in whole.logits)
     assert resumed.history == whole.history
     assert [point["step"] for point in resumed.history] == [5, 10, 15, 20, 25, 30]
+
+
+def _same_fits(a, b) -> None:
+    for ours, other in zip(a, b, strict=True):
+        assert ours.logits.keys() == other.logits.keys()
+        assert all(torch.equal(ours.logits[n], other.logits[n]) for n in ours.logits)
+        assert ours.history == other.history
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+def test_resumed_batch_of_fits_equals_uninterrupted_batch_bit_for_bit(vectorize: bool):
+    task = _task()
+    config = MaskFitConfig(steps=20, batch_size=32, log_every=5, checkpoint_every=10)
+    other = config.model_copy(update={"regularization_weight": 1e-2})
+    requests = [FitRequest("add", config, seed=4), FitRequest("mul", other, seed=4, data_seed=7)]
+    whole = fit_masks(_model(task), task, requests, vectorize=vectorize)
+
+    saved: list[list] = [[], []]
+    checkpointed = [
+        replace(requests[0], checkpointer=_interrupt_after(13, 10, saved[0])),
+        replace(requests[1], checkpointer=Checkpointer(10, saved[1].append)),
+    ]
+    with pytest.raises(LoopInterrupted) as stopped:
+        fit_masks(_model(task), task, checkpointed, vectorize=vectorize)
+    assert stopped.value.step == 13
+    assert [[state.step for state in fit] for fit in saved] == [[10, 13], [10, 13]]  # each fit
+    resumed = [replace(r, resume_from=fit[-1]) for r, fit in zip(requests, saved, strict=True)]
+    _same_fits(fit_masks(_model(task), task, resumed, vectorize=vectorize), whole)
+
+
+def test_a_fit_in_a_batch_saves_the_checkpoint_it_would_save_alone():
+    task = _task()
+    config = MaskFitConfig(steps=10, batch_size=32, log_every=5)
+    batch: list = []
+    requests = [
+        FitRequest("mul", config, seed=2),
+        FitRequest("add", config, seed=3, checkpointer=Checkpointer(5, batch.append)),
+    ]
+    fit_masks(_model(task), task, requests, vectorize=False)
+    alone: list = []
+    fit_mask(_model(task), task, "add", config, seed=3, checkpointer=Checkpointer(5, alone.append))
+    ours, single = batch[0], alone[0]
+    assert ours.step == single.step == 5 and ours.history == single.history
+    for field in ("parameters", "generators"):
+        mine, theirs = getattr(ours, field), getattr(single, field)
+        assert mine.keys() == theirs.keys()
+        assert all(torch.equal(mine[name], theirs[name]) for name in mine), field
+    assert ours.optimizer["param_groups"] == single.optimizer["param_groups"]
+    assert ours.optimizer["state"].keys() == single.optimizer["state"].keys()
+    for index, entries in single.optimizer["state"].items():
+        assert all(torch.equal(ours.optimizer["state"][index][k], v) for k, v in entries.items())
+    # so a fit stopped alone resumes in a batch, and the other way round
+    resumed = fit_masks(_model(task), task, [replace(requests[1], resume_from=single)])
+    _same_fits(resumed, [fit_mask(_model(task), task, "add", config, seed=3)])
+
+
+def test_fits_resumed_from_different_steps_are_refused_as_one_batch():
+    task = _task()
+    config = MaskFitConfig(steps=10, batch_size=32, log_every=5, checkpoint_every=5)
+    saved: list = []
+    fit_mask(_model(task), task, "add", config, seed=1, checkpointer=Checkpointer(5, saved.append))
+    requests = [
+        FitRequest("add", config, seed=1, resume_from=saved[0]),
+        FitRequest("add", config, seed=1, resume_from=saved[1]),
+    ]
+    with pytest.raises(ValueError, match="same step"):
+        fit_masks(_model(task), task, requests)
 
 
 def test_resumed_training_equals_uninterrupted_training():

@@ -12,7 +12,6 @@ import pytest
 import torch
 from support.sweeps import REPO
 
-from workloads.batched_fit import FitRequest, fit_masks
 from workloads.data import seq2seq
 from workloads.data.scan import (
     SOURCE_VOCABULARY,
@@ -22,7 +21,7 @@ from workloads.data.scan import (
     commands,
     split,
 )
-from workloads.fit import MaskFitConfig, fit_mask
+from workloads.fit import FitRequest, MaskFitConfig, fit_mask, fit_masks
 from workloads.models.seq2seq_lstm import Seq2SeqLSTM
 
 # The official SCAN files: $SCAN_OFFICIAL_DIR, else shared/data/scan beside the checkout.

@@ -1,14 +1,16 @@
-"""The elementwise work of a mask step, eager or fused into one loop by torch.compile.
+"""The Gumbel-sigmoid of a mask step: the textbook formula, and fast kernels that compute it.
 
-Per masked tensor and step, the K mask samples cost a few passes over K x n numbers: the
-noise (`mask_noise`), the threshold and the multiply; in the backward the noise again, the
-Gumbel-sigmoid derivative and the sum over the K samples. Eager torch runs each operation
-as its own pass over memory; `torch.compile` fuses each direction into one loop (measured
-on the CPU of docs/performance.md: 0.9 ms for the forward of K=4 samples of a 800x800
-layer, noise included, against 15 ms for `torch.rand` alone). Compiling costs about 10-20 s
-once per process, so `auto` uses it only for fits long enough to pay it back, and any
-failure to compile falls back to the eager kernels, which compute the same numbers, with a
-warning.
+`reference_sample` is the straight-through Gumbel-sigmoid as the paper writes it: the
+readable definition the tests hold the fast kernels to. The fast kernels compute the same
+masks and gradients without a log or an exp. Per masked tensor and step, the K mask samples
+cost a few passes over K x n numbers: the noise (`noise.py`), the threshold and the
+multiply; in the backward the noise again, the Gumbel-sigmoid derivative and the sum over
+the K samples. Eager torch runs each operation as its own pass over memory;
+`torch.compile` fuses each direction into one loop (measured on the CPU of docs/performance.md: 0.9 ms for the
+forward of K=4 samples of a 800x800 layer, noise included, against 15 ms for `torch.rand`
+alone). Compiling costs about 10-20 s once per process, so `auto` uses it only for fits
+long enough to pay it back, and any failure to compile falls back to the eager kernels,
+which compute the same numbers, with a warning.
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ from typing import Literal
 
 import torch
 
-from workloads.mask_noise import mask_uniforms
+from workloads.masking.noise import mask_uniforms
 
 FusedKernels = Literal["auto", "on", "off"]
 AUTO_MIN_STEPS = 1000  # compile pays back its ~15 s after a few hundred 4x800 steps
+
+
+def reference_sample(logit: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+    """The textbook straight-through Gumbel-sigmoid (tau = 1) for uniforms u: the soft sample
+    s = sigmoid(l + log(u) - log(1 - u)) forward rounded to [s > 0.5], backward that of s."""
+    soft = torch.sigmoid(logit + torch.log(uniform) - torch.log1p(-uniform))
+    return soft + ((soft > 0.5).to(soft.dtype) - soft).detach()
 
 
 def keep_probability(logits: torch.Tensor) -> torch.Tensor:
@@ -72,13 +81,17 @@ def weight_gradient(
 
 
 # One compiled kernel per tensor size (shapes are flattened first): static sizes measured
-# 1.4-1.7x faster than dynamic ones (docs/performance.md). The limit covers networks with
-# many distinct sizes.
+# 1.4-1.7x faster than dynamic ones. The limit covers networks with many distinct sizes.
 _RECOMPILE_LIMIT = 64
 
 
 class MaskKernels:
-    """Forward and backward of the masked weights on flat tensors; compiled when `fused`."""
+    """Forward and backward of the masked weights on flat tensors; compiled when `fused`.
+
+    One per fit loop: a failure to compile turns this object's kernels eager, no one
+    else's. torch.compile keeps its compiled code per function, so a new object reuses
+    what an earlier fit in the process compiled.
+    """
 
     def __init__(self, fused: bool) -> None:
         self.fused = fused
@@ -115,11 +128,11 @@ class MaskKernels:
         return kernel(*args)
 
 
-EAGER = MaskKernels(fused=False)
-FUSED = MaskKernels(fused=True)  # one per process: compiled once, reused by every fit
+EAGER = MaskKernels(fused=False)  # never changes: only a fused object falls back
 
 
 def kernels_for(choice: FusedKernels, steps: int) -> MaskKernels:
+    """The kernels of one fit loop: fused for `on`, or for `auto` when the fit is long."""
     if choice == "on" or (choice == "auto" and steps >= AUTO_MIN_STEPS):
-        return FUSED
+        return MaskKernels(fused=True)
     return EAGER

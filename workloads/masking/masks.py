@@ -1,9 +1,9 @@
-"""Differentiable binary weight masks on any `torch.nn.Module`, without porting it.
+"""Masks as data: which weights are masked, their logits, the final mask, and mask algebra.
 
-A mask is one logit per masked weight. Training samples binary masks with the
-Gumbel-sigmoid and the straight-through estimator; the final mask keeps a weight iff its
-logit is positive. The masked network is run through `torch.func.functional_call`, which
-swaps `w` for `w * mask` for one call and leaves the module untouched.
+A mask is one logit per masked weight, keyed by `named_parameters()` names; the final mask
+keeps a weight iff its logit is positive. The masked network is run through
+`torch.func.functional_call`, which swaps `w` for `w * mask` for one call and leaves the
+module untouched. Sampling masks during a fit is `sampling.py`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from workloads.mask_kernels import EAGER, MaskKernels, weight_gradient
-from workloads.mask_noise import draw_keys
-
 Masks = dict[str, torch.Tensor]
 Params = dict[str, torch.Tensor]
-MaskedCopies = dict[str, list[torch.Tensor]]  # per masked tensor, its K masked copies
 
 _NEVER_MASKED = (nn.Embedding, nn.EmbeddingBag)
 _NORMS = (nn.LayerNorm, nn.GroupNorm)
@@ -76,91 +72,6 @@ def initial_logits(model: nn.Module, names: list[str], logit: float) -> Params:
     """Fresh trainable logits, all `logit`, for the named parameters."""
     params = dict(model.named_parameters())
     return {name: torch.full_like(params[name], logit).requires_grad_() for name in names}
-
-
-class _MaskedWeights(torch.autograd.Function):
-    """w * mask for K straight-through Gumbel-sigmoid mask samples, in one step.
-
-    With logistic noise n = logit(u) and p = sigmoid(l), s = sigmoid(l + n) =
-    p*u / (p*u + (1-p)*(1-u)), and s > 0.5 exactly when u > 1 - p: the forward pass needs
-    one sigmoid per logit and a comparison per sample, no log or division. The kernels see
-    flat tensors, so one compiled kernel serves every tensor of the same size. The uniforms u
-    come from `key` (`mask_noise`); the backward pass recomputes them and returns
-    dL/dl = sum_k dL/d(w m_k) * w * s_k(1-s_k) without materialising the mask's gradient.
-    The K copies are separate outputs, so K separate model calls use them without a copy.
-    """
-
-    @staticmethod
-    def forward(ctx, logits, weight, key, samples, kernels):
-        lead = logits.shape[: logits.dim() - weight.dim()]
-        flat_logits, flat_weight = logits.reshape(*lead, -1), weight.reshape(-1)
-        ctx.save_for_backward(flat_logits, flat_weight, key)
-        ctx.kernels, ctx.shapes = kernels, (logits.shape, weight.shape)
-        copies = kernels.forward(flat_logits, flat_weight, key, samples)  # K x [*lead, n]
-        shape = (*lead, *weight.shape)
-        return tuple(copy.view(shape) for copy in copies)
-
-    @staticmethod
-    def backward(ctx, *grads: torch.Tensor):
-        logits, weight, key = ctx.saved_tensors
-        logit_shape, weight_shape = ctx.shapes
-        flat = [grad.reshape(*logits.shape[:-1], -1) for grad in grads]
-        grad_logits = ctx.kernels.backward(flat, weight, logits, key).view(logit_shape)
-        grad_weight = None
-        if ctx.needs_input_grad[1]:  # weights trained with their mask (transfer, E7)
-            grad_weight = weight_gradient(flat, weight, logits, key).view(weight_shape)
-        return grad_logits, grad_weight, None, None, None
-
-
-def masked_weights(
-    logits: torch.Tensor,
-    weight: torch.Tensor,
-    key: torch.Tensor,
-    samples: int,
-    kernels: MaskKernels = EAGER,
-) -> list[torch.Tensor]:
-    """K copies of `weight` times binary masks for the noise of `key`: [*lead, *shape] each.
-
-    `logits` is [*lead, *shape] and `key` [*lead, 2] (`mask_noise.draw_keys`); lead
-    dimensions stack the fits of a batch.
-    """
-    return list(_MaskedWeights.apply(logits, weight, key, samples, kernels))
-
-
-def sample_masked_weights(
-    logits: Mapping[str, torch.Tensor],
-    weights: Mapping[str, torch.Tensor],
-    samples: int,
-    generator: torch.Generator,
-    kernels: MaskKernels = EAGER,
-) -> MaskedCopies:
-    """Per masked tensor, K masked copies of its weight (tau = 1), for one step.
-
-    Draws the step's keys from `generator`. The paper's noise, the difference of two Gumbel
-    variables, is a standard logistic variable; we use logit(u) for one uniform u, the same
-    distribution. Forward values are w * [s > 0.5], gradients those of w * s with
-    s = sigmoid(l + noise).
-    """
-    keys = draw_keys(generator, len(logits))
-    return {
-        name: masked_weights(logit, weights[name], key, samples, kernels)
-        for (name, logit), key in zip(logits.items(), keys, strict=True)
-    }
-
-
-def sample_masks(
-    logits: Mapping[str, torch.Tensor], samples: int, generator: torch.Generator
-) -> Masks:
-    """K straight-through binary mask samples per logit tensor: [K, *shape] each."""
-    ones = {name: torch.ones_like(logit).detach() for name, logit in logits.items()}
-    copies = sample_masked_weights(logits, ones, samples, generator)
-    return {name: torch.stack(masks) for name, masks in copies.items()}
-
-
-def reference_sample(logit: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-    """The textbook straight-through Gumbel-sigmoid for the same uniforms (used by tests)."""
-    soft = torch.sigmoid(logit + torch.log(uniform) - torch.log1p(-uniform))
-    return soft + ((soft > 0.5).to(soft.dtype) - soft).detach()
 
 
 def final_mask(logits: Mapping[str, torch.Tensor]) -> Masks:

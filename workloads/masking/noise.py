@@ -1,12 +1,12 @@
-"""The uniform noise of the Gumbel-sigmoid mask samples, computed where it is used.
+"""The uniform noise of the Gumbel-sigmoid mask samples: a hash of each weight's position.
 
 A mask step needs one uniform number per masked weight and mask sample: K x n numbers, 8M
 for the 4x800 FNN. torch's CPU generator draws them at ~150M/s on the 2-core CPU of
-docs/performance.md, about 55 ms a step, three times the frozen network's own forward and
-backward. So the noise is not drawn into a buffer: it is a hash of the weight's position
-under a per-step key, which the fused kernels (`mask_kernels`) compute inside the same loop
-as the mask (measured: 0.9 ms for K=4 on a 800x800 layer, vs 15 ms for `torch.rand`), and
-which the backward pass recomputes instead of saving.
+docs/performance.md, about 55 ms a step, three times the frozen network's own forward and backward. So the noise is not
+drawn into a buffer: it is a hash of the weight's position under a per-step key, which the
+fused kernels (`kernels.py`) compute inside the same loop as the mask (measured: 0.9 ms
+for K=4 on a 800x800 layer, vs 15 ms for `torch.rand`), and which the backward pass
+recomputes instead of saving.
 
 - Keys: per step and masked tensor, an odd multiplier and an offset drawn from the fit's
   own mask generator (`noise_generator`), seeded from the job seed and the fit's identity
