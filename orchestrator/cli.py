@@ -375,7 +375,7 @@ def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) 
 
 
 def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """Does the mask method recover structure planted by construction, on this machine?"""
+    """Does the mask method recover structure planted by construction?"""
     from analysis.planted import planted_verdicts
     from orchestrator.analyze import analyze, load_tables
     from orchestrator.plan import plan_sweep

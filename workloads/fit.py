@@ -4,8 +4,8 @@ Per step: sample a batch of B examples of the target function, split it into K e
 slices, sample K binary masks (one per slice), run the frozen network with each mask on
 its slice, and minimise task loss + beta * sum(logits) / B with Adam on the logits only.
 
-One loop, `fit_masks`, steps one fit or many fits of one frozen model in lockstep (DESIGN:
-"many mask fits at once"); `fit_mask` is a batch of one. Each fit keeps what it would have
+One loop, `fit_masks`, steps one fit or many fits of one frozen model in lockstep (many mask
+fits at once, docs/performance.md); `fit_mask` is a batch of one. Each fit keeps what it would have
 alone: its data generator (`seed`), its mask noise (`masking.noise.noise_generator`: seed,
 target, data-order seed), logits, Adam state, gradient clipping over its own logits, and
 its checkpoints. So fit m of a batch ends where a lone fit with the same target, config

@@ -259,7 +259,8 @@ def clip_gradients(logits: Params, frozen: Params, grad_clip: float | None) -> N
 
 def logit_optimizer(logits: list[torch.Tensor], learning_rate: float) -> torch.optim.Adam:
     """Adam over mask logits: torch's fused kernel where the device has one (measured 3.5x
-    faster than the default for the 4x800 FNN's 2M logits on CPU), the default otherwise.
+    faster than the default for the 4x800 FNN's 2M logits on CPU, docs/performance.md), the
+    default otherwise.
     Adam is elementwise, so one optimizer over many fits' logits steps each fit as its own."""
     try:
         return torch.optim.Adam(logits, lr=learning_rate, fused=True)
