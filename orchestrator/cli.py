@@ -251,7 +251,7 @@ def cmd_plan(args: argparse.Namespace, settings: Settings, console: Console) -> 
 def job_summary(job, plan: Plan) -> dict:
     varying = dict(job.varying)
     if job.kind == "fit":
-        varying["target_function"] = job.config["target_function"]
+        varying["target_function"] = job.config.target_function
     return {
         "id": job.id,
         "kind": job.kind,

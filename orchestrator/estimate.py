@@ -25,8 +25,8 @@ from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from orchestrator.job_configs import FitJobConfig, TrainJobConfig, TransferJobConfig, job_config
 from orchestrator.plan import Job, Plan
-from workloads.registry import TASKS
 
 JOB_OVERHEAD_S = 5.0
 EVALUATION_S = 20.0
@@ -77,27 +77,29 @@ def job_seconds(job: Job, on_gpu: bool, rates: Throughput) -> float:
         return JOB_OVERHEAD_S + EVALUATION_S
     if job.kind == "train":
         steps, rate = (
-            job.config["training"]["steps"],
+            job_config(job, TrainJobConfig).training.steps,
             rates.train_gpu if on_gpu else rates.train_cpu,
         )
     elif job.kind == "transfer":
-        steps, rate = transfer_steps(job.config), rates.fit_gpu if on_gpu else rates.fit_cpu
+        steps = transfer_steps(job_config(job, TransferJobConfig))
+        rate = rates.fit_gpu if on_gpu else rates.fit_cpu
     else:
-        steps, rate = job.config["mask_fit"]["steps"], rates.fit_gpu if on_gpu else rates.fit_cpu
+        steps = job_config(job, FitJobConfig).mask_fit.steps
+        rate = rates.fit_gpu if on_gpu else rates.fit_cpu
     return JOB_OVERHEAD_S + steps / rate
 
 
-def transfer_steps(config: dict) -> int:
+def transfer_steps(config: TransferJobConfig) -> int:
     """Steps of a whole task sequence: `steps_per_task` for each task it learns."""
-    task = config["task"]
-    available = len(TASKS[task["name"]].model_validate(task).target_functions())
-    learned = min(config["transfer"]["tasks"] or available, available)
-    return config["transfer"]["steps_per_task"] * learned
+    available = len(config.task.target_functions())
+    learned = min(config.transfer.tasks or available, available)
+    return config.transfer.steps_per_task * learned
 
 
 def model_family(job: Job) -> str:
     """The architecture whose rates apply; a transfer job always learns an FNN."""
-    return "fnn" if job.kind == "transfer" else job.config["model"]["name"]
+    config = job.config
+    return "fnn" if isinstance(config, TransferJobConfig) else config.model.name
 
 
 def estimate(plan: Plan, cpus: float, gpus: float) -> CostEstimate:

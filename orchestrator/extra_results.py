@@ -28,6 +28,7 @@ from analysis.schema import (
 )
 from workloads.confusion import confusion, has_predictions
 from workloads.evaluate import evaluate
+from workloads.evaluation.config import EvaluationConfig
 from workloads.masking import invert, shared_counts
 from workloads.op_confusion import has_op_answers, op_confusion
 from workloads.variants import early_tensor_names, first_full_inverted, half_masks
@@ -42,22 +43,22 @@ def control_label(task, masks: dict[str, Masks]) -> str | None:
 
 
 def variant_masks(
-    evaluation: dict[str, Any], task, masks: dict[str, Masks]
+    evaluation: EvaluationConfig, task, masks: dict[str, Masks]
 ) -> list[tuple[str, str, Masks]]:
     """(mask label, mask_variant, mask) for each variant the spec asks for."""
     control = control_label(task, masks)
     if control is None:
         return []
     variants: list[tuple[str, str, Masks]] = []
-    if "first_full_mask" in evaluation["variants"]:
+    if "first_full_mask" in evaluation.variants:
         variants += [
             (label, "first_full_inverted", first_full_inverted(mask, masks[control]))
             for label, mask in masks.items()
             if label != control
         ]
-    if "half_mask" in evaluation["variants"]:
+    if "half_mask" in evaluation.variants:
         early = early_tensor_names(
-            list(masks[control]), evaluation["half_mask_rounding"], evaluation["half_mask_early"]
+            list(masks[control]), evaluation.half_mask_rounding, evaluation.half_mask_early
         )
         variants += [
             (control, name, mask) for name, mask in half_masks(masks[control], early).items()
@@ -66,7 +67,7 @@ def variant_masks(
 
 
 def variant_evaluation_rows(
-    evaluation: dict[str, Any],
+    evaluation: EvaluationConfig,
     model: nn.Module,
     task,
     masks: dict[str, Masks],
@@ -81,7 +82,7 @@ def variant_evaluation_rows(
             mask_variant=variant,
             evaluated_function=function,
             **evaluate(
-                model, task, function, mask, batch_size=evaluation["batch_size"]
+                model, task, function, mask, batch_size=evaluation.batch_size
             ).model_dump(),
         )
         for label, variant, mask in variant_masks(evaluation, task, masks)

@@ -14,6 +14,7 @@ import time
 import torch
 
 from orchestrator.checkpoints import stop_requested
+from orchestrator.job_configs import FitJobConfig, job_config
 from orchestrator.jobs import (
     JobContext,
     JobOutcome,
@@ -26,7 +27,7 @@ from orchestrator.jobs import (
 from orchestrator.plan import Job, canonical
 from orchestrator.store import ArtifactStore, open_store
 from workloads.batched_fit import PER_FIT_FIELDS, FitRequest, fit_masks, fits_per_batch
-from workloads.fit import FitOutcome, MaskFitConfig
+from workloads.fit import FitOutcome
 from workloads.masking import maskable_parameter_names
 from workloads.resume import LoopInterrupted
 
@@ -35,11 +36,13 @@ DEFAULT_BATCH_MEMORY_MB = 8_000  # when `resources.fit.memory_mb` is not set
 
 def batch_key(job: Job) -> str | None:
     """Jobs with equal keys may share a batch; None for jobs that run alone."""
-    if job.kind != "fit" or job.fits_per_job < 2 or job.config.get("control_fit_job"):
+    config = job.config
+    if not isinstance(config, FitJobConfig) or job.fits_per_job < 2 or config.control_fit_job:
         return None
-    shared = {k: v for k, v in job.config.items() if k not in ("target_function", "seed")}
+    shared = config.as_data()
+    for per_fit in ("target_function", "seed", "data_order_seed"):
+        shared.pop(per_fit, None)
     shared["mask_fit"] = {k: v for k, v in shared["mask_fit"].items() if k not in PER_FIT_FIELDS}
-    shared.pop("data_order_seed", None)
     return canonical([shared, job.resources.model_dump(), job.fits_per_job, job.depends_on])
 
 
@@ -104,16 +107,12 @@ def run_and_record_batch(
 
 def fit_batch(jobs: list[Job], store: ArtifactStore):
     """(task, fit outcome per job id): the fits in lockstep, in chunks the memory allows."""
-    task = build_task(jobs[0].config["task"])
-    model = load_base_model(store, jobs[0], task)
+    configs = [job_config(job, FitJobConfig) for job in jobs]
+    task = build_task(configs[0].task)
+    model = load_base_model(store, jobs[0], configs[0], task)
     requests = [
-        FitRequest(
-            job.config["target_function"],
-            MaskFitConfig.model_validate(job.config["mask_fit"]),
-            job.config["seed"],
-            data_seed=job.config.get("data_order_seed"),
-        )
-        for job in jobs
+        FitRequest(c.target_function, c.mask_fit, c.seed, data_seed=c.data_order_seed)
+        for c in configs
     ]
     config = requests[0].config
     names = set(maskable_parameter_names(model, config.mask_biases))

@@ -42,6 +42,12 @@ from orchestrator.extra_results import (
     op_confusion_rows,
     variant_evaluation_rows,
 )
+from orchestrator.job_configs import (
+    EvaluateJobConfig,
+    FitJobConfig,
+    TrainJobConfig,
+    job_config,
+)
 from orchestrator.leases import claim
 from orchestrator.outputs import missing_outputs
 from orchestrator.plan import Job, canonical
@@ -51,8 +57,10 @@ from orchestrator.store import ArtifactStore, open_store
 from orchestrator.tracking import Tracker, journal_key
 from workloads.checkpoint import CorruptTensorFile, tensors_from_bytes, tensors_to_bytes
 from workloads.controls import io_kept, random_removal
+from workloads.data.base import Task, TaskConfig
 from workloads.evaluate import evaluate
-from workloads.fit import FitOutcome, MaskFitConfig, fit_mask
+from workloads.evaluation.config import EvaluationConfig
+from workloads.fit import FitOutcome, fit_mask
 from workloads.masking import (
     final_mask,
     invert,
@@ -60,9 +68,9 @@ from workloads.masking import (
     layer_counts,
     overlap_counts,
 )
-from workloads.registry import MODELS, TASKS
+from workloads.models.base import ModelConfig
 from workloads.resume import LoopInterrupted
-from workloads.train import TrainingConfig, train_model
+from workloads.train import train_model
 from workloads.transforms import apply_before_masking
 from workloads.variants import matching_names
 
@@ -87,8 +95,8 @@ def artifact_key(job: Job, name: str) -> str:
     return f"{job.sweep}/jobs/{job.id}/{name}"
 
 
-def build_task(config: dict[str, Any]):
-    return TASKS[config["name"]].model_validate(config).build()
+def build_task(config: TaskConfig) -> Task:
+    return config.build()
 
 
 def job_device(job: Job) -> torch.device:
@@ -96,10 +104,9 @@ def job_device(job: Job) -> torch.device:
     return torch.device("cuda" if job.resources.gpus > 0 and torch.cuda.is_available() else "cpu")
 
 
-def build_model(job: Job, task, seed: int) -> torch.nn.Module:
+def build_model(job: Job, config: ModelConfig, task: Task, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
-    model = MODELS[job.config["model"]["name"]].model_validate(job.config["model"]).build(task)
-    return model.to(job_device(job))
+    return config.build(task).to(job_device(job))
 
 
 def load_tensors(store: ArtifactStore, key: str) -> dict[str, torch.Tensor]:
@@ -120,24 +127,25 @@ def save_tensors(
         tracker.log_artifact(run_id, path, store_key=key)
 
 
-def load_base_model(store: ArtifactStore, job: Job, task) -> torch.nn.Module:
-    train_job_id = job.config["train_job"]
-    model = build_model(job, task, seed=0)
-    state = load_tensors(store, f"{job.sweep}/jobs/{train_job_id}/model.safetensors")
+def load_base_model(
+    store: ArtifactStore, job: Job, config: FitJobConfig | EvaluateJobConfig, task: Task
+) -> torch.nn.Module:
+    model = build_model(job, config.model, task, seed=0)
+    state = load_tensors(store, f"{job.sweep}/jobs/{config.train_job}/model.safetensors")
     model.load_state_dict(state)
-    return apply_before_masking(job.config.get("before_masking"), model).eval()
+    return apply_before_masking(config.before_masking, model).eval()
 
 
 def run_train(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
-    task = build_task(job.config["task"])
-    model = build_model(job, task, job.config["seed"])
-    training = TrainingConfig.model_validate(job.config["training"])
+    config = job_config(job, TrainJobConfig)
+    task = build_task(config.task)
+    model = build_model(job, config.model, task, config.seed)
     history = train_model(
         model,
         task,
-        training,
-        job.config["seed"],
-        **resume_arguments(store, job, training.checkpoint_every),
+        config.training,
+        config.seed,
+        **resume_arguments(store, job, config.training.checkpoint_every),
     )
     tracker.log_history(run_id, history)
     save_tensors(store, tracker, run_id, artifact_key(job, "model.safetensors"), model.state_dict())
@@ -145,18 +153,18 @@ def run_train(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> 
 
 
 def run_fit(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
-    task = build_task(job.config["task"])
-    model = load_base_model(store, job, task)
-    config = MaskFitConfig.model_validate(job.config["mask_fit"])
+    config = job_config(job, FitJobConfig)
+    task = build_task(config.task)
+    model = load_base_model(store, job, config, task)
     outcome = fit_mask(
         model,
         task,
-        job.config["target_function"],
-        config,
-        job.config["seed"],
+        config.target_function,
+        config.mask_fit,
+        config.seed,
         fixed_logits=fixed_control_logits(store, job, model, config),
-        data_seed=job.config.get("data_order_seed"),
-        **resume_arguments(store, job, config.checkpoint_every),
+        data_seed=config.data_order_seed,
+        **resume_arguments(store, job, config.mask_fit.checkpoint_every),
     )
     return record_fit(job, store, tracker, run_id, task, outcome)
 
@@ -165,7 +173,7 @@ def record_fit(
     job: Job, store: ArtifactStore, tracker: Tracker, run_id: str, task, outcome: FitOutcome
 ) -> dict[str, float]:
     """Log a finished fit: curves to MLflow, the mask to the store, its rows to Parquet."""
-    target = job.config["target_function"]
+    target = job_config(job, FitJobConfig).target_function
     tracker.log_history(run_id, outcome.history)
     save_tensors(store, tracker, run_id, artifact_key(job, "mask.safetensors"), outcome.logits)
     rows = [
@@ -206,17 +214,17 @@ def record_fit(
 
 
 def fixed_control_logits(
-    store: ArtifactStore, job: Job, model: torch.nn.Module, config: MaskFitConfig
+    store: ArtifactStore, job: Job, model: torch.nn.Module, config: FitJobConfig
 ) -> dict[str, torch.Tensor] | None:
     """The control fit's logits of the `fixed_from_control` tensors, for fits that copy them."""
-    control_fit = job.config.get("control_fit_job")
-    if not control_fit:
+    if not config.control_fit_job:
         return None
-    control = load_tensors(store, f"{job.sweep}/jobs/{control_fit}/mask.safetensors")
-    names = matching_names(list(control), config.fixed_from_control)
+    control = load_tensors(store, f"{job.sweep}/jobs/{config.control_fit_job}/mask.safetensors")
+    fixed = config.mask_fit.fixed_from_control
+    names = matching_names(list(control), fixed)
     if not names:
         raise ValueError(
-            f"mask_fit.fixed_from_control {config.fixed_from_control} names no masked tensor; "
+            f"mask_fit.fixed_from_control {fixed} names no masked tensor; "
             f"masked: {', '.join(control)}"
         )
     device = next(model.parameters()).device
@@ -224,10 +232,11 @@ def fixed_control_logits(
 
 
 def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
-    task = build_task(job.config["task"])
-    model = load_base_model(store, job, task)
-    batch_size = job.config["evaluation"]["batch_size"]
-    fits: dict[str, str] = job.config["fit_jobs"]
+    config = job_config(job, EvaluateJobConfig)
+    task = build_task(config.task)
+    model = load_base_model(store, job, config, task)
+    batch_size = config.evaluation.batch_size
+    fits = config.fit_jobs
     masks = {
         target: in_model_order(
             model, final_mask(load_tensors(store, f"{job.sweep}/jobs/{fit_id}/mask.safetensors"))
@@ -245,7 +254,7 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
         )
     for target, mask in masks.items():
         # each variant (random draws included) is built once and evaluated on every function
-        for variant, draw, applied in mask_variants(mask, job.config["evaluation"], job.seed):
+        for variant, draw, applied in mask_variants(mask, config.evaluation, job.seed):
             for function in task.target_functions:
                 result = evaluate(model, task, function, applied, batch_size=batch_size)
                 rows.append(
@@ -264,7 +273,7 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
         for a, b in itertools.combinations(masks, 2)
         for index, (layer, counts) in enumerate(overlap_counts(masks[a], masks[b]).items())
     ]
-    rows += variant_evaluation_rows(job.config["evaluation"], model, task, masks, fits, keys)
+    rows += variant_evaluation_rows(config.evaluation, model, task, masks, fits, keys)
     write_rows(
         store, job.sweep, "confusions", job.id, confusion_rows(model, task, masks, keys, batch_size)
     )
@@ -288,18 +297,18 @@ def run_evaluate(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) 
     return metrics
 
 
-def mask_variants(mask: dict[str, torch.Tensor], evaluation: dict[str, Any], seed: int):
+def mask_variants(mask: dict[str, torch.Tensor], evaluation: EvaluationConfig, seed: int):
     """(variant, draw, mask applied): the mask, its inverse and the inverse's controls."""
     inverted = invert(mask)
     yield "mask", 0, mask
     yield "inverted", 0, inverted
-    if evaluation.get("io_kept_inverse", False):
+    if evaluation.io_kept_inverse:
         yield "inverted_io_kept", 0, io_kept(inverted)
     generator = torch.Generator().manual_seed(seed)
-    for draw in range(evaluation.get("random_removal_draws", 0)):
+    for draw in range(evaluation.random_removal_draws):
         random = random_removal(mask, generator)
         yield "random_removal", draw, random
-        if evaluation.get("io_kept_inverse", False):
+        if evaluation.io_kept_inverse:
             yield "random_removal_io_kept", draw, io_kept(random)
 
 
@@ -320,7 +329,8 @@ RUNNERS = {"train": run_train, "fit": run_fit, "evaluate": run_evaluate, "transf
 
 
 def _row_keys(job: Job) -> dict[str, Any]:
-    train_job_id = job.id if job.kind == "train" else job.config["train_job"]
+    config = job.config
+    train_job_id = config.train_job if isinstance(config, FitJobConfig | EvaluateJobConfig) else job.id
     return {
         "sweep": job.sweep,
         "experiment": job.experiment,
@@ -447,7 +457,7 @@ def run_and_record(
                 seed=job.seed,
                 status=status,
                 error=error,
-                config_json=canonical(job.config),
+                config_json=canonical(job.config.as_data()),
                 metrics_json=json.dumps(metrics),
                 node=node,
                 mlflow_run_id=run_id,

@@ -11,15 +11,23 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_serializer, model_validator
 
 from orchestrator import CODE_VERSION
+from orchestrator.job_configs import (
+    PLANNER_MASK_FIT_FIELDS,
+    EvaluateJobConfig,
+    FitJobConfig,
+    JobConfig,
+    TrainJobConfig,
+    TransferJobConfig,
+    config_data,
+)
 from orchestrator.spec import (
     SEED_FIELDS,
     ExperimentSpec,
     Resources,
     SweepSpec,
-    resolve_grid_point,
 )
 
 JobKind = Literal["train", "fit", "evaluate", "transfer"]
@@ -52,7 +60,7 @@ class Job(BaseModel):
     kind: JobKind
     sweep: str
     experiment: str
-    config: dict[str, Any]
+    config: JobConfig
     depends_on: tuple[str, ...] = ()
     resources: Resources
     varying: dict[str, Any] = {}
@@ -64,6 +72,19 @@ class Job(BaseModel):
     # Every experiment and grid point this job serves, the first (experiment, varying,
     # role above) included; see `Attribution`.
     also_serves: tuple[Attribution, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _config_kind_from_job(cls, data: Any) -> Any:
+        """A config read back as data (plan.json) takes its kind from the job's."""
+        config = data.get("config") if isinstance(data, dict) else None
+        if isinstance(config, dict) and "kind" not in config:
+            return {**data, "config": {**config, "kind": data.get("kind")}}
+        return data
+
+    @field_serializer("config")
+    def _config_as_data(self, config: BaseModel) -> dict[str, Any]:
+        return config.as_data()  # type: ignore[attr-defined]
 
     @property
     def setting(self) -> str:
@@ -116,10 +137,15 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def job_id(kind: str, config: dict[str, Any], sections: SectionCache | None = None) -> str:
-    """sha256 of canonical({"kind", "config", "code_version"}); shared sections serialize once."""
-    text = sections.text if sections else canonical
-    body = ",".join(f"{text(key)}:{text(value)}" for key, value in sorted(config.items()))
+def job_id(kind: str, config: BaseModel, sections: SectionCache | None = None) -> str:
+    """sha256 of canonical({"kind", "config", "code_version"}); shared sections serialize once.
+
+    `config` is a per-kind job config; what is hashed is its `config_data`.
+    """
+    sections = sections or SectionCache()
+    data = config_data(config, sections.dump)  # type: ignore[arg-type]
+    text = sections.text
+    body = ",".join(f"{text(key)}:{text(value)}" for key, value in sorted(data.items()))
     payload = f'{{"code_version":{json.dumps(CODE_VERSION)},"config":{{{body}}},"kind":{json.dumps(kind)}}}'
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -160,14 +186,10 @@ class SectionCache:
 def plan_sweep(sweep: SweepSpec) -> Plan:
     jobs: dict[str, Job] = {}
     sections = SectionCache()
-    for experiment in sweep.experiments:
-        raw = experiment.model_dump(mode="json")
-        points = experiment.grid_points() if experiment.grid else [{}]
-        for point in points:
-            resolved = resolve_grid_point(experiment, raw, point)
-            for job in experiment_jobs(sweep.name, resolved, point, sections):
-                known = jobs.get(job.id)
-                jobs[job.id] = job if known is None else known.serving(job)
+    for resolved, point in sweep.resolved_points():
+        for job in experiment_jobs(sweep.name, resolved, point, sections):
+            known = jobs.get(job.id)
+            jobs[job.id] = job if known is None else known.serving(job)
     return Plan(sweep=sweep.name, jobs=list(jobs.values()))
 
 
@@ -179,10 +201,8 @@ def experiment_jobs(
 ) -> list[Job]:
     """The train job, one fit per target function, and the evaluation of one grid point."""
     sections = sections or SectionCache()
-    task = sections.dump(experiment.task)
     if experiment.protocol == "transfer":
-        return [transfer_job(sweep, experiment, point, task)]
-    model = sections.dump(experiment.model)
+        return [transfer_job(sweep, experiment, point, sections)]
     mask_seed = experiment.seed if experiment.mask_seed is None else experiment.mask_seed
     common = {
         "sweep": sweep,
@@ -190,13 +210,12 @@ def experiment_jobs(
         "varying": point,
         **described(experiment),
     }
-
-    train_config = {
-        "task": task,
-        "model": model,
-        "training": sections.dump(experiment.training),
-        "seed": experiment.seed,
-    }
+    train_config = TrainJobConfig(
+        task=experiment.task,
+        model=experiment.model,
+        training=experiment.training,
+        seed=experiment.seed,
+    )
     train = Job(
         id=job_id("train", train_config, sections),
         kind="train",
@@ -205,10 +224,10 @@ def experiment_jobs(
         seed=experiment.seed,
         **common,
     )
-    fit_task = sections.dump(experiment.fitted_task())
+    fit_task = experiment.fitted_task()
     fits: dict[str, Job] = {}
     for label, fit_config in fit_configs(experiment, train.id, fit_task, mask_seed, sections):
-        control_fit = fit_config.get("control_fit_job")
+        control_fit = fit_config.control_fit_job
         fits[label] = Job(
             id=job_id("fit", fit_config, sections),
             kind="fit",
@@ -219,14 +238,14 @@ def experiment_jobs(
             seed=mask_seed,
             **common,
         )
-    evaluate_config = {
-        "train_job": train.id,
-        "fit_jobs": {label: fit.id for label, fit in fits.items()},
-        "task": fit_task,
-        "model": model,
-        "evaluation": sections.dump(experiment.evaluation),
-        **before_masking(experiment),
-    }
+    evaluate_config = EvaluateJobConfig(
+        train_job=train.id,
+        fit_jobs={label: fit.id for label, fit in fits.items()},
+        task=fit_task,
+        model=experiment.model,
+        evaluation=experiment.evaluation,
+        before_masking=experiment.mask_fit.before_masking or None,
+    )
     evaluate = Job(
         id=job_id("evaluate", evaluate_config, sections),
         kind="evaluate",
@@ -239,47 +258,40 @@ def experiment_jobs(
     return [train, *fits.values(), evaluate]
 
 
-def before_masking(experiment: ExperimentSpec) -> dict[str, Any]:
-    """The base-model change the fit and evaluation jobs apply, when the spec names one."""
-    name = experiment.mask_fit.before_masking
-    return {"before_masking": name} if name else {}
-
-
 def fit_configs(
     experiment: ExperimentSpec,
     train_id: str,
-    task: dict[str, Any],
+    task: Any,
     seed: int,
     sections: SectionCache,
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[tuple[str, FitJobConfig]]:
     """(mask label, fit config) per target function and data-order seed, control first.
 
     Labels are the target names, or `<target>-order<data-order seed>` with
     `mask_fit.data_order_seeds`. With `mask_fit.fixed_from_control`, every other fit names
     the control fit of its data-order seed (`control_fit_job`), whose mask it copies.
     """
-    mask_fit = sections.dump(
-        experiment.mask_fit, frozenset({"target_functions", "data_order_seeds", "before_masking"})
+    mask_fit = experiment.mask_fit.model_copy(
+        update=dict.fromkeys(PLANNER_MASK_FIT_FIELDS)  # read here; a fit never sees them
     )
     control = experiment.fitted_task().target_functions()[0]
     targets = sorted(experiment.target_functions(), key=lambda target: target != control)
-    configs: list[tuple[str, dict[str, Any]]] = []
+    configs: list[tuple[str, FitJobConfig]] = []
     for data_seed in experiment.mask_fit.data_order_seeds or [None]:
         control_id = None
         for target in targets:
-            config: dict[str, Any] = {
-                "train_job": train_id,
-                "task": task,
-                "model": sections.dump(experiment.model),
-                "mask_fit": mask_fit,
-                "target_function": target,
-                "seed": seed,
-                **before_masking(experiment),
-            }
-            if data_seed is not None:
-                config["data_order_seed"] = data_seed
-            if experiment.mask_fit.fixed_from_control and target != control:
-                config["control_fit_job"] = control_id
+            copies_control = experiment.mask_fit.fixed_from_control and target != control
+            config = FitJobConfig(
+                train_job=train_id,
+                task=task,
+                model=experiment.model,
+                mask_fit=mask_fit,
+                target_function=target,
+                seed=seed,
+                before_masking=experiment.mask_fit.before_masking or None,
+                data_order_seed=data_seed,
+                control_fit_job=control_id if copies_control else None,
+            )
             label = target if data_seed is None else f"{target}-order{data_seed}"
             configs.append((label, config))
             if target == control:
@@ -296,16 +308,19 @@ def described(experiment: ExperimentSpec) -> dict[str, Any]:
     }
 
 
-def transfer_job(sweep: str, experiment: ExperimentSpec, point: dict[str, Any], task: dict) -> Job:
+def transfer_job(
+    sweep: str, experiment: ExperimentSpec, point: dict[str, Any], sections: SectionCache
+) -> Job:
     """E7: one job learns the whole task sequence (each task depends on the ones before).
 
     The network's hidden sizes come from the experiment's `model` section (an FNN).
     """
-    transfer = experiment.transfer.model_dump(mode="json")
-    transfer["hidden_sizes"] = experiment.model.hidden_sizes
-    config = {"task": task, "transfer": transfer, "seed": experiment.seed}
+    transfer = experiment.transfer.model_copy(
+        update={"hidden_sizes": experiment.model.hidden_sizes}
+    )
+    config = TransferJobConfig(task=experiment.task, transfer=transfer, seed=experiment.seed)
     return Job(
-        id=job_id("transfer", config),
+        id=job_id("transfer", config, sections),
         kind="transfer",
         sweep=sweep,
         experiment=experiment.name,

@@ -12,15 +12,13 @@ import math
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
-    SerializeAsAny,
-    Tag,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -29,35 +27,17 @@ from pydantic import (
 from analysis.roles import ROLES, Role
 from orchestrator.errors import SpecError
 from orchestrator.experiment_checks import SEED_LIMIT, check_experiment
+from orchestrator.job_configs import ModelSpec, TaskSpec
 from orchestrator.settings import Settings
 from orchestrator.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
 from workloads.batched_fit import default_fits_per_job
+from workloads.evaluation.config import EvaluationConfig
 from workloads.fit import MaskFitConfig
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig
 from workloads.transfer import TransferConfig
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-
-
-def _tagged_union(registry: dict[str, type[BaseModel]], what: str) -> Any:
-    def tag_of(value: Any) -> str | None:
-        name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
-        return name if isinstance(name, str) and name in registry else None
-
-    members = tuple(Annotated[cls, Tag(name)] for name, cls in registry.items())
-    return Annotated[
-        Union[members],  # noqa: UP007 - built from the registry at import time
-        Discriminator(
-            tag_of,
-            custom_error_type=f"unknown_{what}",
-            custom_error_message=f"unknown or missing {what} name; valid: {', '.join(registry)}",
-        ),
-    ]
-
-
-TaskSpec = SerializeAsAny[_tagged_union(TASKS, "task")]
-ModelSpec = SerializeAsAny[_tagged_union(MODELS, "model")]
 
 
 class Resources(BaseModel):
@@ -104,28 +84,6 @@ class ResourcesByKind(BaseModel):
         if self.fits_per_job != "auto":
             return int(self.fits_per_job)
         return default_fits_per_job("cuda" if self.fit.gpus > 0 else "cpu")
-
-
-class EvaluationConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    batch_size: int = Field(1024, gt=0)
-    random_removal_draws: int = Field(
-        3, ge=0, description="random-f controls per mask: remove as many weights at random"
-    )
-    io_kept_inverse: bool = Field(
-        True, description="also run the inverse test with the first and last masked tensors whole"
-    )
-    variants: list[Literal["first_full_mask", "half_mask"]] = Field(
-        default_factory=list,
-        description="extra mask tests: first_full_mask (E2: inverse test, I/O tensors keep "
-        "the control mask), half_mask (E10: control mask on the early or the late tensors only)",
-    )
-    half_mask_rounding: Literal["ceil", "floor"] = Field(
-        "ceil", description="early = first ceil(n/2) (add/mul FNN) or floor(n/2) (double add)"
-    )
-    half_mask_early: list[str] | None = Field(
-        None, description="names or prefixes of the early tensors instead (SCAN Transformer)"
-    )
 
 
 # Experiment fields that describe it rather than configure a job: never grid keys.
@@ -269,6 +227,27 @@ class SweepSpec(BaseModel):
             raise ValueError(f"experiment names must be unique; repeated: {', '.join(duplicates)}")
         return experiments
 
+    def resolved_points(self) -> Iterator[tuple[ExperimentSpec, dict[str, Any]]]:
+        """(experiment resolved at the point, point) for every grid point of every experiment.
+
+        A point `load_sweep` validated is not validated again: planning reuses it.
+        """
+        for index, experiment in enumerate(self.experiments):
+            if not experiment.grid:
+                yield experiment, {}
+                continue
+            raw = None
+            for position, point in enumerate(experiment.iter_grid_points()):
+                resolved = self._validated_points.get((index, position))
+                if resolved is None:
+                    raw = raw or experiment.model_dump(mode="json")
+                    resolved = resolve_grid_point(experiment, raw, point)
+                yield resolved, point
+
+    # (experiment index, point position) -> the experiment at that point, as `load_sweep`
+    # validated it; seed-only points are cheap copies and are not kept.
+    _validated_points: dict[tuple[int, int], ExperimentSpec] = PrivateAttr(default_factory=dict)
+
 
 def apply_grid_point(experiment: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
     """A copy of the experiment's data with each dotted field set to the point's value."""
@@ -301,12 +280,17 @@ def resolve_grid_point(
     """
     if not point:
         return experiment
-    if all(
-        key in SEED_FIELDS and type(value) is int and 0 <= value < SEED_LIMIT
-        for key, value in point.items()
-    ):
+    if sets_only_seeds(point):
         return experiment.model_copy(update=point)
     return ExperimentSpec.model_validate(apply_grid_point(raw, point), context=context)
+
+
+def sets_only_seeds(point: dict[str, Any]) -> bool:
+    """Whether a grid point only sets seeds to valid integers (no validation needed)."""
+    return all(
+        key in SEED_FIELDS and type(value) is int and 0 <= value < SEED_LIMIT
+        for key, value in point.items()
+    )
 
 
 def load_sweep(name: str | Path, settings: Settings | None = None) -> SweepSpec:
@@ -327,9 +311,9 @@ def load_sweep(name: str | Path, settings: Settings | None = None) -> SweepSpec:
     _refuse_huge_grids(sweep, data, locations, str(path), settings.max_grid_points)
     for index, experiment in enumerate(sweep.experiments):
         raw = data["experiments"][index]
-        for point in experiment.iter_grid_points():
+        for position, point in enumerate(experiment.iter_grid_points()):
             try:
-                resolve_grid_point(experiment, raw, point, context)
+                resolved = resolve_grid_point(experiment, raw, point, context)
             except ValidationError as error:
                 first = error.errors()[0]
                 loc = first["loc"]
@@ -344,6 +328,8 @@ def load_sweep(name: str | Path, settings: Settings | None = None) -> SweepSpec:
                 raise SpecError(
                     file, line, field, f"value {point.get(key)!r}: {first['msg']}"
                 ) from None
+            if not sets_only_seeds(point):
+                sweep._validated_points[(index, position)] = resolved
     return sweep
 
 

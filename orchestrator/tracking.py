@@ -206,7 +206,7 @@ class Tracker:
                     "placeholder": f"offline-{job.id}",
                 }
             )
-            params = flatten({**job.config, "varying": job.varying})
+            params = flatten({**job.config.as_data(), "varying": job.varying})
             self._send({"op": "log_batch", "run_id": run_id, "params": params})
         else:
             self._send({"op": "update_run", "run_id": run_id, "status": "RUNNING"})

@@ -10,13 +10,13 @@ mask in one safetensors artifact (keys "<target>/<tensor>"), and writes the
 from __future__ import annotations
 
 from analysis.schema import TransferSharingRow
+from orchestrator.job_configs import TransferJobConfig, job_config
 from orchestrator.jobs import artifact_key, build_task, job_device, save_tensors
 from orchestrator.plan import Job
 from orchestrator.results import write_rows
 from orchestrator.store import ArtifactStore
 from orchestrator.tracking import Tracker
 from workloads.transfer import (
-    TransferConfig,
     first_layer_names,
     learn_in_sequence,
     transfer_sharing,
@@ -24,9 +24,9 @@ from workloads.transfer import (
 
 
 def run_transfer(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict[str, float]:
-    task = build_task(job.config["task"])
-    config = TransferConfig.model_validate(job.config["transfer"])
-    outcomes = learn_in_sequence(task, config, job.config["seed"], job_device(job))
+    config = job_config(job, TransferJobConfig)
+    task = build_task(config.task)
+    outcomes = learn_in_sequence(task, config.transfer, config.seed, job_device(job))
     for outcome in outcomes:
         tracker.log_history(run_id, outcome.history, prefix=f"{outcome.target}.")
     masks = {

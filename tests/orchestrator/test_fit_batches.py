@@ -35,7 +35,7 @@ def test_fits_of_one_base_model_are_grouped_up_to_fits_per_job():
     groups = group_jobs(plan.jobs)
     fit_groups = [g for g in groups if g[0].kind == "fit"]
     assert sorted(len(g) for g in fit_groups) == [2, 4]
-    assert all(len({j.config["train_job"] for j in g}) == 1 for g in fit_groups)
+    assert all(len({j.config.train_job for j in g}) == 1 for g in fit_groups)
     assert all(len(g) == 1 for g in groups if g[0].kind != "fit")
     order = [job.id for group in groups for job in group]
     assert sorted(order) == sorted(job.id for job in plan.jobs)
@@ -59,7 +59,7 @@ def test_auto_batches_gpu_fits_only_and_control_copies_run_alone():
 def masks(settings: Settings, plan) -> dict[tuple, dict[str, torch.Tensor]]:
     store = open_store(settings.artifact_root)
     return {
-        (job.config["target_function"], job.config["mask_fit"]["regularization_weight"]): (
+        (job.config.target_function, job.config.mask_fit.regularization_weight): (
             load_tensors(store, f"{plan.sweep}/jobs/{job.id}/mask.safetensors")
         )
         for job in plan.jobs

@@ -91,8 +91,8 @@ def test_ids_are_unique_and_counts_follow_the_grid(seeds):
 def test_official_clipping_is_off_by_default_and_recorded_in_fit_configs_and_ids():
     before = plan_of(tiny_sweep_data(seeds=(1,)))
     fits = [job for job in before.jobs if job.kind == "fit"]
-    assert all(not job.config["mask_fit"]["clip_includes_frozen_gradients"] for job in fits)
-    assert flatten(fits[0].config)["mask_fit.clip_includes_frozen_gradients"] == "false"
+    assert all(not job.config.mask_fit.clip_includes_frozen_gradients for job in fits)
+    assert flatten(fits[0].config.as_data())["mask_fit.clip_includes_frozen_gradients"] == "false"
     data = tiny_sweep_data(seeds=(1,))
     data["experiments"][0]["mask_fit"]["clip_includes_frozen_gradients"] = True
     after = ids_by_kind(plan_of(data))

@@ -38,7 +38,7 @@ def transfer_job() -> Job:
         }
     )
     (job,) = plan_sweep(sweep).jobs
-    assert job.kind == "transfer" and job.config["transfer"]["hidden_sizes"] == [8, 8]
+    assert job.kind == "transfer" and job.config.transfer.hidden_sizes == [8, 8]
     return job
 
 
