@@ -7,14 +7,15 @@ import torch
 from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
 
-from orchestrator.analyze import load_tables
-from orchestrator.fit_batches import group_jobs
-from orchestrator.jobs import load_tensors
-from orchestrator.plan import plan_sweep
+from orchestrator.cli.analyze import load_tables
+from orchestrator.execution.submit import submit
+from orchestrator.jobs import fit_batches
+from orchestrator.jobs.artifacts import load_tensors
+from orchestrator.jobs.fit_batches import batch_runners, group_jobs
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
 
 
 def batched_sweep(name: str, fits_per_job: int | str, seeds=(1,), betas=(1e-4, 1e-3)) -> dict:
@@ -27,6 +28,20 @@ def batched_sweep(name: str, fits_per_job: int | str, seeds=(1,), betas=(1e-4, 1
 
 def plan_of(data: dict):
     return plan_sweep(SweepSpec.model_validate(data))
+
+
+def test_a_failed_batch_is_the_failure_of_each_of_its_fits(monkeypatch):
+    fits = [job for job in plan_of(batched_sweep("failed", 4)).jobs if job.kind == "fit"]
+
+    def out_of_memory(jobs, store):
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(fit_batches, "fit_batch", out_of_memory)
+    runners = batch_runners(fits, store=None)
+    assert set(runners) == {job.id for job in fits}
+    for job in fits:
+        with pytest.raises(RuntimeError, match="out of memory"):
+            runners[job.id](job, None, None, "run")
 
 
 def test_fits_of_one_base_model_are_grouped_up_to_fits_per_job():
@@ -107,8 +122,8 @@ def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
     import threading
     import time
 
-    from orchestrator.checkpoints import checkpoint_key
-    from orchestrator.control import set_cancelled
+    from orchestrator.stores.control import set_cancelled
+    from orchestrator.stores.keys import checkpoint_key
 
     data = batched_sweep("cancelbatch", 6)
     data["experiments"][0]["mask_fit"]["steps"] = 1_000_000  # would run for hours
@@ -131,4 +146,4 @@ def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
     assert summary.done == 1 and summary.cancelled == 8  # 6 fits and 2 evaluations
     runs = load_tables(settings, "cancelbatch")["runs"]
     assert list(runs["kind"]) == ["train"]
-    assert not any(store.exists(checkpoint_key(job)) for job in plan.jobs if job.kind == "fit")
+    assert not any(store.exists(checkpoint_key(job.sweep, job.id)) for job in plan.jobs if job.kind == "fit")

@@ -9,9 +9,15 @@ import pytest
 from conftest import tiny_sweep_data
 
 from orchestrator import CODE_VERSION
-from orchestrator.job_configs import EvaluateJobConfig, FitJobConfig, TrainJobConfig, job_config
-from orchestrator.plan import canonical, plan_sweep
-from orchestrator.spec import SweepSpec
+from orchestrator.job_types.configs import (
+    EvaluateJobConfig,
+    FitJobConfig,
+    TrainJobConfig,
+    job_config,
+)
+from orchestrator.job_types.job import canonical
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
 
 
 def plan_of(data: dict):

@@ -12,11 +12,11 @@ import pytest
 import torch
 from conftest import REPO
 
-from orchestrator.analyze import load_tables
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
+from orchestrator.cli.analyze import load_tables
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
 from workloads.checkpoint import tensors_from_bytes
 from workloads.data.double_add import DoubleAddConfig, copy_pair_weights
 from workloads.evaluate import evaluate

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestrator.cli import main
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
-from orchestrator.tracking import flatten
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
+from orchestrator.tracking.tracker import flatten
 
 
 def plan_of(data: dict):
@@ -103,9 +103,9 @@ def test_official_clipping_is_off_by_default_and_recorded_in_fit_configs_and_ids
 def test_differs_from_paper_and_pipeline_check_reach_job_experiments_without_changing_ids(
     tmp_path,
 ):
-    from orchestrator.control import save_plan
-    from orchestrator.results import read_table
-    from orchestrator.store import open_store
+    from orchestrator.stores.control import save_plan
+    from orchestrator.stores.results import read_table
+    from orchestrator.stores.store import open_store
 
     data = tiny_sweep_data()
     described = {**data["experiments"][0], "differs_from_paper": "4x16", "pipeline_check": True}

@@ -8,8 +8,8 @@ import pytest
 from conftest import REPO
 
 from orchestrator.errors import SpecError
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import load_sweep
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import load_sweep
 
 SWEEPS = sorted((REPO / "configs" / "sweeps").glob("*.yaml"))
 PAPER_EXPERIMENTS = {

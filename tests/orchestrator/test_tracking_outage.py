@@ -13,15 +13,16 @@ from conftest import tiny_sweep_data
 from mlflow.tracking import MlflowClient
 from services import free_port, mlflow_server
 
-from orchestrator.jobs import JobContext
-from orchestrator.plan import plan_sweep
-from orchestrator.results import read_table
-from orchestrator.runner import LocalExecutor
+from orchestrator.execution.runner import LocalExecutor
+from orchestrator.execution.submit import submit
+from orchestrator.jobs.lifecycle import JobContext
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
-from orchestrator.tracking import JOURNAL_NAME, Tracker
+from orchestrator.stores.keys import JOURNAL_NAME
+from orchestrator.stores.results import read_table
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
+from orchestrator.tracking.tracker import Tracker
 
 pytestmark = pytest.mark.slow
 
