@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from orchestrator.plan import plan_sweep
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec, load_sweep
-from orchestrator.submit import submit
+from orchestrator.sweep.spec import SweepSpec, load_sweep
 
 FULL_PAPER = Path(__file__).resolve().parents[1] / "configs" / "sweeps" / "full_paper.yaml"
 

@@ -175,7 +175,7 @@ def test_rayjob_runs_orchestrator_submit_on_a_sweep_in_configs() -> None:
     spec = load(RAYJOB)["spec"]
     program, command, sweep = spec["entrypoint"].split()
     assert (program, command) == ("orchestrator", "submit")
-    # Relative paths resolve against ./configs/ (orchestrator/sweepfile.py).
+    # Relative paths resolve against ./configs/ (orchestrator/sweep/sweepfile.py).
     assert (REPO / "configs" / sweep).is_file(), f"no configs/{sweep} for the RayJob to run"
     assert spec["shutdownAfterJobFinishes"] is True
     assert yaml.safe_load(spec["runtimeEnvYAML"])["working_dir"] == "/app"

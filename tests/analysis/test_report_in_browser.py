@@ -8,10 +8,10 @@ import pytest
 import yaml
 from support.sweeps import tiny_sweep_data
 
-from orchestrator.analyze import analyze
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
-from orchestrator.submit import submit
+from orchestrator.cli.analyze import analyze
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
 from orchestrator.errors import UserError
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import load_sweep
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import load_sweep
 
 WEIRD_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=12)
 VALUES = st.one_of(

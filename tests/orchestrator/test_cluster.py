@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from support.sweeps import tiny_sweep_data
 
-from orchestrator.cluster import check_fits, joining_runtime_env, node_label
 from orchestrator.errors import UserError
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
+from orchestrator.execution.cluster import check_fits, joining_runtime_env
+from orchestrator.jobs.lifecycle import node_label
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
 
 
 def test_joining_ships_the_three_packages_and_the_settings(monkeypatch):

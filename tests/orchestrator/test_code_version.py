@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator import CODE_VERSION
-from orchestrator.code_version import (
+from orchestrator.planning.code_version import (
     RECORD_COMMAND,
     Record,
     mismatch,

@@ -12,12 +12,12 @@ from support.sweeps import REPO, tiny_sweep_data
 
 from analysis.claims import check_claims
 from analysis.report import write_report
-from orchestrator.analyze import load_tables
 from orchestrator.cli import main
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import load_sweep
-from orchestrator.status import sweep_status
-from orchestrator.submit import submit
+from orchestrator.cli.analyze import load_tables
+from orchestrator.cli.status import sweep_status
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import load_sweep
 
 SWEEPS = REPO / "configs" / "sweeps"
 BETA_KEY = "mask_fit.regularization_weight"

@@ -11,12 +11,12 @@ import pytest
 from mlflow.tracking import MlflowClient
 from support.sweep_processes import checkpoints, slow_fit_sweep, start_submit, wait_for, write_sweep
 
-from orchestrator.analyze import load_tables
-from orchestrator.plan import plan_sweep
+from orchestrator.cli.analyze import load_tables
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec
-from orchestrator.submit import submit
-from orchestrator.tracking import Tracker
+from orchestrator.sweep.spec import SweepSpec
+from orchestrator.tracking.tracker import Tracker
 
 
 def _one_run_per_job(settings: Settings, sweep: str, jobs: int) -> None:

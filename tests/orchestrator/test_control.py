@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from orchestrator.control import (
+from orchestrator.errors import StoreError, UserError
+from orchestrator.stores.control import (
     cancel_key,
     cancel_requested,
     load_plan,
@@ -17,8 +18,7 @@ from orchestrator.control import (
     stop_on_sigterm,
     stop_signal_received,
 )
-from orchestrator.errors import StoreError, UserError
-from orchestrator.store import LocalStore
+from orchestrator.stores.store import LocalStore
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ from mlflow.tracking import MlflowClient
 from support.sweeps import tiny_sweep_data
 
 from analysis.schema import TABLES
-from orchestrator.analyze import analyze, load_tables
 from orchestrator.cli import main
-from orchestrator.outputs import TABLES_WRITTEN, expected_outputs
-from orchestrator.plan import plan_sweep
-from orchestrator.results import read_table
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
+from orchestrator.cli.analyze import analyze, load_tables
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.stores.outputs import TABLES_WRITTEN, expected_outputs
+from orchestrator.stores.results import read_table
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import yaml
 from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
-from orchestrator.estimate import EVALUATION_S, JOB_OVERHEAD_S, THROUGHPUT, estimate
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
+from orchestrator.planning.estimate import EVALUATION_S, JOB_OVERHEAD_S, THROUGHPUT, estimate
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
 
 FNN = THROUGHPUT["fnn"]
 TRAIN_CPU_S = JOB_OVERHEAD_S + 40 / FNN.train_cpu  # tiny sweep: 40 training steps

@@ -15,9 +15,9 @@ import pytest
 from support.data_files import write_cifar10_folder, write_idx, write_release
 from support.sweeps import REPO
 
-from orchestrator.analyze import analyze, load_tables
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec, load_sweep
+from orchestrator.cli.analyze import analyze, load_tables
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec, load_sweep
 from workloads.data.mathematics import MODULES
 
 pytestmark = pytest.mark.slow
@@ -102,7 +102,7 @@ def shrink(experiment: dict, files: dict[str, str]) -> dict:
 
 @pytest.mark.parametrize("experiment", [e.name for e in FULL_PAPER.experiments])
 def test_tiny_version_runs_end_to_end(experiment, settings, tmp_path):
-    from orchestrator.submit import submit
+    from orchestrator.execution.submit import submit
 
     files = data_files(tmp_path / "data")
     spec = next(e for e in FULL_PAPER.experiments if e.name == experiment).model_dump(mode="json")

@@ -7,14 +7,15 @@ import torch
 from mlflow.tracking import MlflowClient
 from support.sweeps import tiny_sweep_data
 
-from orchestrator.analyze import load_tables
-from orchestrator.fit_batches import group_jobs
-from orchestrator.jobs import load_tensors
-from orchestrator.plan import plan_sweep
+from orchestrator.cli.analyze import load_tables
+from orchestrator.execution.submit import submit
+from orchestrator.jobs import fit_batches
+from orchestrator.jobs.artifacts import load_tensors
+from orchestrator.jobs.fit_batches import batch_runners, group_jobs
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
 
 
 def batched_sweep(name: str, fits_per_job: int | str, seeds=(1,), betas=(1e-4, 1e-3)) -> dict:
@@ -29,13 +30,27 @@ def plan_of(data: dict):
     return plan_sweep(SweepSpec.model_validate(data))
 
 
+def test_a_failed_batch_is_the_failure_of_each_of_its_fits(monkeypatch):
+    fits = [job for job in plan_of(batched_sweep("failed", 4)).jobs if job.kind == "fit"]
+
+    def out_of_memory(jobs, store):
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(fit_batches, "fit_batch", out_of_memory)
+    runners = batch_runners(fits, store=None)
+    assert set(runners) == {job.id for job in fits}
+    for job in fits:
+        with pytest.raises(RuntimeError, match="out of memory"):
+            runners[job.id](job, None, None, "run")
+
+
 def test_fits_of_one_base_model_are_grouped_up_to_fits_per_job():
     # 1 seed x 2 betas x 3 targets = 6 fits of one base model, in groups of at most 4
     plan = plan_of(batched_sweep("groups", 4))
     groups = group_jobs(plan.jobs)
     fit_groups = [g for g in groups if g[0].kind == "fit"]
     assert sorted(len(g) for g in fit_groups) == [2, 4]
-    assert all(len({j.config["train_job"] for j in g}) == 1 for g in fit_groups)
+    assert all(len({j.config.train_job for j in g}) == 1 for g in fit_groups)
     assert all(len(g) == 1 for g in groups if g[0].kind != "fit")
     order = [job.id for group in groups for job in group]
     assert sorted(order) == sorted(job.id for job in plan.jobs)
@@ -59,7 +74,7 @@ def test_auto_batches_gpu_fits_only_and_control_copies_run_alone():
 def masks(settings: Settings, plan) -> dict[tuple, dict[str, torch.Tensor]]:
     store = open_store(settings.artifact_root)
     return {
-        (job.config["target_function"], job.config["mask_fit"]["regularization_weight"]): (
+        (job.config.target_function, job.config.mask_fit.regularization_weight): (
             load_tensors(store, f"{plan.sweep}/jobs/{job.id}/mask.safetensors")
         )
         for job in plan.jobs
@@ -107,8 +122,8 @@ def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
     import threading
     import time
 
-    from orchestrator.checkpoints import checkpoint_key
-    from orchestrator.control import set_cancelled
+    from orchestrator.stores.control import set_cancelled
+    from orchestrator.stores.keys import checkpoint_key
 
     data = batched_sweep("cancelbatch", 6)
     data["experiments"][0]["mask_fit"]["steps"] = 1_000_000  # would run for hours
@@ -131,4 +146,4 @@ def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
     assert summary.done == 1 and summary.cancelled == 8  # 6 fits and 2 evaluations
     runs = load_tables(settings, "cancelbatch")["runs"]
     assert list(runs["kind"]) == ["train"]
-    assert not any(store.exists(checkpoint_key(job)) for job in plan.jobs if job.kind == "fit")
+    assert not any(store.exists(checkpoint_key(job.sweep, job.id)) for job in plan.jobs if job.kind == "fit")

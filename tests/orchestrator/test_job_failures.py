@@ -7,11 +7,11 @@ from mlflow.tracking import MlflowClient
 from support.sweep_processes import write_sweep
 from support.sweeps import tiny_sweep_data
 
-from orchestrator.analyze import load_tables
 from orchestrator.cli import main
-from orchestrator.plan import plan_sweep
+from orchestrator.cli.analyze import load_tables
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import load_sweep
+from orchestrator.sweep.spec import load_sweep
 
 
 def _diverging_sweep(name: str) -> dict:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from orchestrator import leases
-from orchestrator.leases import (
+from orchestrator.stores.leases import (
     claim,
     claim_states,
     hold_submission,
@@ -20,7 +20,7 @@ from orchestrator.leases import (
     submission_key,
     try_claim,
 )
-from orchestrator.store import LocalStore
+from orchestrator.stores.store import LocalStore
 
 JOB = SimpleNamespace(sweep="s", id="j1")  # a lease needs only the job's sweep and id
 

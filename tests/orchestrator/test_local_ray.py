@@ -18,7 +18,7 @@ from support.ports import free_port
 from support.sweep_processes import environment, write_sweep
 from support.sweeps import REPO, tiny_sweep_data
 
-from orchestrator.local_ray import dashboard_port, dashboard_warning
+from orchestrator.execution.local_ray import dashboard_port, dashboard_warning
 from orchestrator.settings import Settings
 
 
@@ -52,7 +52,7 @@ LISTENING = """
 import json, sys
 import ray
 import psutil  # ships with ray
-from orchestrator.local_ray import start_local_ray
+from orchestrator.execution.local_ray import start_local_ray
 from orchestrator.settings import Settings
 
 context, warnings = start_local_ray(Settings(dashboard_port=int(sys.argv[1]), num_cpus=1))
@@ -120,7 +120,7 @@ def test_two_submits_at_once_with_the_dashboard_on_both_finish(tmp_path):
 RACED = """
 import sys
 import ray
-import orchestrator.local_ray as local_ray
+import orchestrator.execution.local_ray as local_ray
 from orchestrator.settings import Settings
 
 # the race: the port was free when looked at, taken by the time Ray binds it

@@ -22,7 +22,7 @@ import yaml
 from support.ray_nodes import node_environment, start_cluster
 from support.sweeps import REPO, tiny_sweep_data
 
-from orchestrator.analyze import load_tables
+from orchestrator.cli.analyze import load_tables
 from orchestrator.settings import Settings
 
 SWEEP = "multinode"

@@ -9,8 +9,8 @@ from support.sweep_processes import write_sweep
 from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import load_sweep
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import load_sweep
 
 
 @pytest.fixture

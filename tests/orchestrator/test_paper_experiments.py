@@ -12,11 +12,11 @@ import pytest
 import torch
 from support.sweeps import REPO
 
-from orchestrator.analyze import load_tables
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
+from orchestrator.cli.analyze import load_tables
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
 from workloads.checkpoint import tensors_from_bytes
 from workloads.data.double_add import DoubleAddConfig, copy_pair_weights
 from workloads.evaluate import evaluate
@@ -103,7 +103,7 @@ def test_double_add_copyweight_with_first_full_mask_and_half_mask(settings):
     assert set(half["mask_target"]) == {"all"}
     # the evaluated base model is the trained one with pair 1's I/O weights copied
     train = next(job for job in plan.jobs if job.kind == "train")
-    task = DoubleAddConfig.model_validate(train.config["task"]).build()
+    task = DoubleAddConfig.model_validate(train.config.task.model_dump()).build()
     model = FeedforwardConfig(hidden_sizes=[16, 16]).build(task)
     model.load_state_dict(stored_tensors(settings, plan, train.id, "model.safetensors"))
     unchanged = evaluate(model, task, "pair1").loss
@@ -201,7 +201,7 @@ def test_cifar_class_removal_freezes_the_output_mask_and_writes_confusions(setti
         ],
     }
     plan, tables = run(data, settings)
-    fits = {job.config["target_function"]: job for job in plan.jobs if job.kind == "fit"}
+    fits = {job.config.target_function: job for job in plan.jobs if job.kind == "fit"}
     assert fits["all"].id in fits["without_cat"].depends_on
     control = stored_tensors(settings, plan, fits["all"].id, "mask.safetensors")
     removal = stored_tensors(settings, plan, fits["without_cat"].id, "mask.safetensors")

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from support.sweeps import tiny_sweep_data
 
 from orchestrator.cli import main
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
-from orchestrator.tracking import flatten
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
+from orchestrator.tracking.tracker import flatten
 
 
 def plan_of(data: dict):
@@ -91,8 +91,8 @@ def test_ids_are_unique_and_counts_follow_the_grid(seeds):
 def test_official_clipping_is_off_by_default_and_recorded_in_fit_configs_and_ids():
     before = plan_of(tiny_sweep_data(seeds=(1,)))
     fits = [job for job in before.jobs if job.kind == "fit"]
-    assert all(not job.config["mask_fit"]["clip_includes_frozen_gradients"] for job in fits)
-    assert flatten(fits[0].config)["mask_fit.clip_includes_frozen_gradients"] == "false"
+    assert all(not job.config.mask_fit.clip_includes_frozen_gradients for job in fits)
+    assert flatten(fits[0].config.as_data())["mask_fit.clip_includes_frozen_gradients"] == "false"
     data = tiny_sweep_data(seeds=(1,))
     data["experiments"][0]["mask_fit"]["clip_includes_frozen_gradients"] = True
     after = ids_by_kind(plan_of(data))
@@ -103,9 +103,9 @@ def test_official_clipping_is_off_by_default_and_recorded_in_fit_configs_and_ids
 def test_differs_from_paper_and_pipeline_check_reach_job_experiments_without_changing_ids(
     tmp_path,
 ):
-    from orchestrator.control import save_plan
-    from orchestrator.results import read_table
-    from orchestrator.store import open_store
+    from orchestrator.stores.control import save_plan
+    from orchestrator.stores.results import read_table
+    from orchestrator.stores.store import open_store
 
     data = tiny_sweep_data()
     described = {**data["experiments"][0], "differs_from_paper": "4x16", "pipeline_check": True}

@@ -6,10 +6,10 @@ import yaml
 from support.sweeps import REPO
 
 from analysis.planted import planted_verdicts
-from orchestrator.analyze import load_tables
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import SweepSpec
-from orchestrator.submit import submit
+from orchestrator.cli.analyze import load_tables
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
 
 
 def tiny_planted() -> SweepSpec:

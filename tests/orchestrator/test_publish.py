@@ -15,7 +15,7 @@ from support.sweeps import REPO
 from test_every_experiment_tiny import data_files, shrink
 
 from orchestrator.cli import main
-from orchestrator.spec import load_sweep
+from orchestrator.sweep.spec import load_sweep
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
+from orchestrator.cli.query import claims_details, claims_table, filter_rows, render
 from orchestrator.errors import UserError
-from orchestrator.query import claims_details, claims_table, filter_rows, render
 
 FRAME = pd.DataFrame(
     {

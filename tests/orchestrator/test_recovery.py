@@ -11,8 +11,8 @@ from mlflow.tracking import MlflowClient
 from safetensors.torch import load_file
 from support.sweep_processes import checkpoints, slow_fit_sweep, start_submit, wait_for, write_sweep
 
-from orchestrator.analyze import load_tables
 from orchestrator.cli import main
+from orchestrator.cli.analyze import load_tables
 from orchestrator.settings import Settings
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from analysis.schema import MaskLayerRow, RunRow, to_arrow
 from orchestrator.errors import StoreError
-from orchestrator.results import read_part, read_table, write_rows
-from orchestrator.store import LocalStore
+from orchestrator.stores.results import read_part, read_table, write_rows
+from orchestrator.stores.store import LocalStore
 
 
 def run_row(job_id: str, seed: int = 1) -> RunRow:

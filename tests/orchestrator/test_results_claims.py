@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from analysis.verdicts import SHORT_STATEMENTS, STATEMENTS
 from orchestrator.cli import main
-from orchestrator.results import write_rows
 from orchestrator.settings import load_settings
-from orchestrator.store import open_store
+from orchestrator.stores.results import write_rows
+from orchestrator.stores.store import open_store
 
 SWEEP = "claims"
 SEEDS = (1, 2, 3)

@@ -6,10 +6,10 @@ import pytest
 from support.sweeps import tiny_sweep_data
 
 from orchestrator import runner
-from orchestrator.jobs import JobOutcome
-from orchestrator.plan import plan_sweep
-from orchestrator.runner import LocalExecutor
-from orchestrator.spec import SweepSpec
+from orchestrator.execution.runner import LocalExecutor
+from orchestrator.jobs.lifecycle import JobOutcome
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import SweepSpec
 
 
 def outcome(job) -> JobOutcome:

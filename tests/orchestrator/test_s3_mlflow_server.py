@@ -16,12 +16,12 @@ from support.ports import free_port
 from support.services import mlflow_server as running_mlflow_server
 from support.sweeps import tiny_sweep_data
 
-from orchestrator.plan import plan_sweep
-from orchestrator.results import read_table
+from orchestrator.execution.submit import submit
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
+from orchestrator.stores.results import read_table
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from moto.server import ThreadedMotoServer
 
 from analysis.schema import RunRow
 from orchestrator.errors import StoreError
-from orchestrator.results import read_table, write_rows
-from orchestrator.s3store import S3Store
-from orchestrator.store import open_store
+from orchestrator.stores.results import read_table, write_rows
+from orchestrator.stores.s3store import S3Store
+from orchestrator.stores.store import open_store
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from orchestrator.search_objective import TrialResult, best_trial, trial_score
-from orchestrator.search_spec import SearchSpec
+from orchestrator.execution.search_objective import TrialResult, best_trial, trial_score
+from orchestrator.sweep.search import SearchSpec
 from workloads.fit import MaskFitConfig
 
 BETA = {"mask_fit.regularization_weight": {"loguniform": [1e-5, 1e-3]}}

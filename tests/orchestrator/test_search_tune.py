@@ -14,9 +14,9 @@ import pytest
 import ray.cloudpickle
 from ray import tune
 
-from orchestrator.search_objective import best_trial, trial_score
-from orchestrator.search_spec import SearchSpec
-from orchestrator.search_tune import draw_points, run_search
+from orchestrator.execution.search_objective import best_trial, trial_score
+from orchestrator.execution.search_tune import draw_points, run_search
+from orchestrator.sweep.search import SearchSpec
 
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
 

@@ -19,11 +19,9 @@ from support.ray_nodes import RayNode
 from support.sweep_processes import environment, write_sweep
 from support.sweeps import REPO, tiny_sweep_data
 
-from orchestrator.checkpoints import state_from_bytes
-from orchestrator.cluster import joining_runtime_env
 from orchestrator.errors import StoreError
-from orchestrator.plan import plan_sweep
-from orchestrator.s3store import S3Store
+from orchestrator.execution.cluster import joining_runtime_env
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import (
     SECRETS_FILE_VARIABLE,
     Settings,
@@ -31,7 +29,9 @@ from orchestrator.settings import (
     redacted,
     write_worker_secrets,
 )
-from orchestrator.spec import SweepSpec
+from orchestrator.stores.checkpoints import state_from_bytes
+from orchestrator.stores.s3store import S3Store
+from orchestrator.sweep.spec import SweepSpec
 
 SECRET = "fake-secret-XYZ"
 PASSWORD = "fake-pass-QRS"
@@ -145,7 +145,7 @@ def test_cluster_workers_get_credentials_that_neither_ray_logs_nor_the_workspace
 WORKER_SEES_CREDENTIALS = f"""
 import os
 import ray
-from orchestrator.cluster import joining_runtime_env
+from orchestrator.execution.cluster import joining_runtime_env
 from orchestrator.settings import write_worker_secrets
 
 secrets = write_worker_secrets()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from orchestrator.cli import main
 from orchestrator.errors import SpecError
-from orchestrator.spec import ExperimentSpec, SweepSpec, load_sweep
+from orchestrator.sweep.spec import ExperimentSpec, SweepSpec, load_sweep
 
 VALID = """\
 name: demo
@@ -197,7 +197,7 @@ def test_unknown_role_stops_plan_with_one_line_listing_the_roles(tmp_path, capsy
 
 
 def test_role_does_not_change_job_ids(tmp_path):
-    from orchestrator.plan import plan_sweep
+    from orchestrator.planning.plan import plan_sweep
 
     plain = plan_sweep(load_sweep(write(tmp_path, VALID)))
     with_role = VALID.replace("  - name: addmul_ff\n", "  - name: addmul_ff\n    role: addmul\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import StoreError
-from orchestrator.store import LocalStore, check_key, open_store, sha256
+from orchestrator.stores.store import LocalStore, check_key, open_store, sha256
 
 
 @pytest.fixture

@@ -15,10 +15,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 from support.sweep_processes import checkpoints, environment, slow_fit_sweep, wait_for, write_sweep
 
-from orchestrator.leases import hold_submission, submission_key
 from orchestrator.settings import Settings
-from orchestrator.store import LocalStore
-from orchestrator.tracking import Tracker
+from orchestrator.stores.keys import submission_key
+from orchestrator.stores.leases import hold_submission
+from orchestrator.stores.store import LocalStore
+from orchestrator.tracking.tracker import Tracker
 
 
 def dead_pid() -> int:

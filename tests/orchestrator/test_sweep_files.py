@@ -8,8 +8,8 @@ import pytest
 from support.sweeps import REPO
 
 from orchestrator.errors import SpecError
-from orchestrator.plan import plan_sweep
-from orchestrator.spec import load_sweep
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.sweep.spec import load_sweep
 
 SWEEPS = sorted((REPO / "configs" / "sweeps").glob("*.yaml"))
 PAPER_EXPERIMENTS = {
@@ -73,7 +73,7 @@ def test_mask_stability_draws_its_class_pairs_per_seed() -> None:
     pairs: dict[int, set[tuple[str, ...]]] = {}
     for job in plan.jobs:
         if job.kind == "fit":
-            pairs.setdefault(job.seed, set()).add(tuple(job.config["task"]["classes"]))
+            pairs.setdefault(job.seed, set()).add(tuple(job.config.task.classes))
     assert sorted(pairs) == list(range(1, 11))
     assert all(len(seed_pairs) == 10 for seed_pairs in pairs.values())  # 10 pairs per seed
     assert len({frozenset(seed_pairs) for seed_pairs in pairs.values()}) == 10  # none alike

@@ -12,7 +12,7 @@ from support.sweeps import tiny_sweep_data
 
 from orchestrator.errors import SpecError
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec, load_sweep
+from orchestrator.sweep.spec import SweepSpec, load_sweep
 
 EXPERIMENT = "{name: e, task: {name: addmul}, model: {name: fnn}}"
 

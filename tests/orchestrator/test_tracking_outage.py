@@ -14,15 +14,16 @@ from support.ports import free_port
 from support.services import mlflow_server
 from support.sweeps import tiny_sweep_data
 
-from orchestrator.jobs import JobContext
-from orchestrator.plan import plan_sweep
-from orchestrator.results import read_table
-from orchestrator.runner import LocalExecutor
+from orchestrator.execution.runner import LocalExecutor
+from orchestrator.execution.submit import submit
+from orchestrator.jobs.lifecycle import JobContext
+from orchestrator.planning.plan import plan_sweep
 from orchestrator.settings import Settings
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.submit import submit
-from orchestrator.tracking import JOURNAL_NAME, Tracker
+from orchestrator.stores.keys import JOURNAL_NAME
+from orchestrator.stores.results import read_table
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
+from orchestrator.tracking.tracker import Tracker
 
 pytestmark = pytest.mark.slow
 

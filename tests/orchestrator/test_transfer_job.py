@@ -5,13 +5,14 @@ from __future__ import annotations
 import torch
 from mlflow.tracking import MlflowClient
 
-from orchestrator.outputs import missing_outputs
-from orchestrator.plan import Job, plan_sweep
-from orchestrator.results import read_table
-from orchestrator.spec import SweepSpec
-from orchestrator.store import open_store
-from orchestrator.tracking import Tracker
-from orchestrator.transfer_job import run_transfer
+from orchestrator.job_types.job import Job
+from orchestrator.jobs.transfer import run_transfer
+from orchestrator.planning.plan import plan_sweep
+from orchestrator.stores.outputs import missing_outputs
+from orchestrator.stores.results import read_table
+from orchestrator.stores.store import open_store
+from orchestrator.sweep.spec import SweepSpec
+from orchestrator.tracking.tracker import Tracker
 from workloads.checkpoint import tensors_from_bytes
 
 
@@ -38,7 +39,7 @@ def transfer_job() -> Job:
         }
     )
     (job,) = plan_sweep(sweep).jobs
-    assert job.kind == "transfer" and job.config["transfer"]["hidden_sizes"] == [8, 8]
+    assert job.kind == "transfer" and job.config.transfer.hidden_sizes == [8, 8]
     return job
 
 

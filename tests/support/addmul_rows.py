@@ -4,10 +4,10 @@ accuracies, mask overlaps and sizes, keep-probability masses (tests/analysis/cla
 from __future__ import annotations
 
 import pandas as pd
-from support import claim_rows
-from support.claim_rows import SEEDS
 
 from analysis.schema import MaskLayerRow, MaskOverlapRow
+from support import claim_rows
+from support.claim_rows import SEEDS
 
 EXPERIMENT = "addmul_ff"
 

@@ -1,0 +1,1 @@
+"""What one job does wherever it runs: the lifecycle, and one module per job kind."""

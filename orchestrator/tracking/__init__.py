@@ -1,0 +1,1 @@
+"""MLflow tracking: a client that survives an outage by journaling its writes to the store."""
