@@ -1,3 +1,3 @@
 """The control plane: specs, plans, Ray execution, MLflow tracking, stores and results."""
 
-CODE_VERSION = "0.2.0"
+CODE_VERSION = "0.3.0"

@@ -426,4 +426,3 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings, console: Console) 
         f"MLflow: {redacted(settings.mlflow_tracking_uri)}  (mlflow ui --backend-store-uri {redacted(settings.mlflow_tracking_uri)})"
     )
     return 0
-

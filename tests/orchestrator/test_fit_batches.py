@@ -146,4 +146,6 @@ def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
     assert summary.done == 1 and summary.cancelled == 8  # 6 fits and 2 evaluations
     runs = load_tables(settings, "cancelbatch")["runs"]
     assert list(runs["kind"]) == ["train"]
-    assert not any(store.exists(checkpoint_key(job.sweep, job.id)) for job in plan.jobs if job.kind == "fit")
+    assert not any(
+        store.exists(checkpoint_key(job.sweep, job.id)) for job in plan.jobs if job.kind == "fit"
+    )
