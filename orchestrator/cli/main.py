@@ -322,7 +322,7 @@ def cmd_cancel(args: argparse.Namespace, settings: Settings, console: Console) -
     from orchestrator.stores.control import load_plan, set_cancelled
     from orchestrator.stores.store import open_store
 
-    store = open_store(settings.artifact_root)
+    store = open_store(settings.artifact_uri)
     load_plan(store, args.sweep)  # refuses a sweep that was never submitted
     set_cancelled(store, args.sweep, True)
     console.print(

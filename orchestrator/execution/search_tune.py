@@ -100,14 +100,18 @@ def run_search(
         )
     grid = tuner.fit()
     return sorted(
-        (_trial_result(result, points, max_steps) for result in grid if result.metrics),
+        (
+            _trial_result(result, points, max_steps)
+            for result in (grid[i] for i in range(len(grid)))
+            if result.metrics
+        ),
         key=lambda result: result.trial_id,
     )
 
 
 def _trial_result(result: tune.Result, points: list[dict[str, Any]], max_steps: int) -> TrialResult:
     metrics = result.metrics or {}
-    index = int(result.config[INDEX])
+    index = int((result.config or {})[INDEX])
     final = bool(metrics.get("final"))
     return TrialResult(
         trial_id=f"trial_{index:04d}",

@@ -9,19 +9,21 @@ optional key (`before_masking`, `data_order_seed`, `control_fit_job`) is left ou
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar, Union
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, SerializeAsAny, Tag
 
+from workloads.data.base import TaskConfig
 from workloads.evaluation.config import EvaluationConfig
 from workloads.fit import MaskFitConfig
+from workloads.models.base import ModelConfig
 from workloads.registry import MODELS, TASKS
 from workloads.train import TrainingConfig
 from workloads.transfer import TransferConfig
 
 
-def _tagged_union(registry: dict[str, type[BaseModel]], what: str) -> Any:
+def _tagged_union(registry: Mapping[str, type[BaseModel]], what: str) -> Any:
     def tag_of(value: Any) -> str | None:
         name = value.get("name") if isinstance(value, dict) else getattr(value, "name", None)
         return name if isinstance(name, str) and name in registry else None
@@ -37,8 +39,12 @@ def _tagged_union(registry: dict[str, type[BaseModel]], what: str) -> Any:
     ]
 
 
-TaskSpec = SerializeAsAny[_tagged_union(TASKS, "task")]
-ModelSpec = SerializeAsAny[_tagged_union(MODELS, "model")]
+if TYPE_CHECKING:  # a union built from the registry at run time; its members' base here
+    TaskSpec = TaskConfig
+    ModelSpec = ModelConfig
+else:
+    TaskSpec = SerializeAsAny[_tagged_union(TASKS, "task")]
+    ModelSpec = SerializeAsAny[_tagged_union(MODELS, "model")]
 
 # Mask-fit fields the planner turns into separate jobs or keys; a fit job never reads them.
 PLANNER_MASK_FIT_FIELDS = frozenset({"target_functions", "data_order_seeds", "before_masking"})

@@ -102,7 +102,7 @@ def execute_claimed(
     recorded outcome returned; SIGTERM or a cancel mid-run (`LoopInterrupted`) stops the
     held jobs as cancelled (SIGTERM also exits the process).
     """
-    store = open_store(context.settings.artifact_root)
+    store = open_store(context.settings.artifact_uri)
     if cancel_requested(store, jobs[0].sweep):
         return tuple(JobOutcome(job_id=j.id, kind=j.kind, status="cancelled") for j in jobs)
     since = time.time()
@@ -137,7 +137,7 @@ def run_claimed(
     runners = {job.id: RUNNERS[job.kind] for job in jobs}
     if batched and all(dependency.status == "done" for dependency in dependencies):
         torch.set_num_threads(max(1, int(jobs[0].resources.cpus)))
-        runners = batch_runners(jobs, open_store(context.settings.artifact_root))
+        runners = batch_runners(jobs, open_store(context.settings.artifact_uri))
     return {
         job.id: run_and_record(job, context, *dependencies, runner=runners[job.id], started=started)
         for job in jobs
@@ -176,8 +176,8 @@ def run_and_record(
     together); `started` is when its work began, if before this call.
     """
     started = time.time() if started is None else started
-    store = open_store(context.settings.artifact_root)
-    tracker = Tracker(context.settings.mlflow_tracking_uri)
+    store = open_store(context.settings.artifact_uri)
+    tracker = Tracker(context.settings.tracking_uri)
     run_id = tracker.start_job_run(context.experiment_id, context.parent_run_id, job)
     node = node_label()
     error, metrics = None, {}

@@ -166,7 +166,10 @@ def fit_configs(
     control = experiment.fitted_task().target_functions()[0]
     targets = sorted(experiment.target_functions(), key=lambda target: target != control)
     configs: list[tuple[str, FitJobConfig]] = []
-    for data_seed in experiment.mask_fit.data_order_seeds or [None]:
+    seeds: list[int | None] = [None]
+    if experiment.mask_fit.data_order_seeds:
+        seeds = list(experiment.mask_fit.data_order_seeds)
+    for data_seed in seeds:
         control_id = None
         for target in targets:
             copies_control = experiment.mask_fit.fixed_from_control and target != control
@@ -205,7 +208,7 @@ def transfer_job(
     The network's hidden sizes come from the experiment's `model` section (an FNN).
     """
     transfer = experiment.transfer.model_copy(
-        update={"hidden_sizes": experiment.model.hidden_sizes}
+        update={"hidden_sizes": experiment.model.hidden_sizes}  # an FNN (spec)
     )
     config = TransferJobConfig(task=experiment.task, transfer=transfer, seed=experiment.seed)
     return Job(

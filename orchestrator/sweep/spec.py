@@ -31,6 +31,7 @@ from orchestrator.job_types.job import SEED_FIELDS, Resources
 from orchestrator.settings import Settings
 from orchestrator.sweep.experiment_checks import SEED_LIMIT, check_experiment
 from orchestrator.sweep.sweepfile import ReadLimits, find_sweep_file, load_sweep_document, locate
+from workloads.data.base import TaskConfig
 from workloads.evaluation.config import EvaluationConfig
 from workloads.fit import MaskFitConfig
 from workloads.fit_sizing import default_fits_per_job
@@ -164,7 +165,7 @@ class ExperimentSpec(BaseModel):
             return list(task_target_functions(self.fitted_task()))
         return list(self.mask_fit.target_functions)
 
-    def fitted_task(self) -> BaseModel:
+    def fitted_task(self) -> TaskConfig:
         """The task the masks are fitted and evaluated on: `task` with `mask_task` applied,
         as the mask seed resolves it (E6 draws its class pair from it)."""
         if not self.mask_task:
@@ -191,7 +192,7 @@ class ExperimentSpec(BaseModel):
             yield dict(zip(keys, values, strict=True))
 
 
-def task_target_functions(task: BaseModel) -> tuple[str, ...]:
+def task_target_functions(task: TaskConfig) -> tuple[str, ...]:
     """A task's target functions, read from its config without generating its data."""
     return tuple(task.target_functions())
 
@@ -307,7 +308,7 @@ def load_sweep(name: str | Path, settings: Settings | None = None) -> SweepSpec:
                 )
                 field = f"experiments[{index}].grid.{key}" if key else f"experiments[{index}].grid"
                 raise SpecError(
-                    file, line, field, f"value {point.get(key)!r}: {first['msg']}"
+                    file, line, field, f"value {point.get(key or '')!r}: {first['msg']}"
                 ) from None
             if not sets_only_seeds(point):
                 sweep._validated_points[(index, position)] = resolved
@@ -365,7 +366,7 @@ def _valid_fields_hint(data: Any, loc: tuple[Any, ...]) -> str:
 
 
 def _model_for(field: str, annotation: Any, value: Any) -> Any:
-    name = value.get("name") if isinstance(value, dict) else None
+    name = value.get("name", "") if isinstance(value, dict) else ""
     if field == "task":
         return TASKS.get(name)
     if field == "model":

@@ -170,7 +170,7 @@ def confusion_records(
     `predict`. Rows of classes without evaluation samples are left out."""
     if not has_predictions(task):
         return []
-    names = task.class_names  # type: ignore[attr-defined]
+    names = task.class_names
     control = task.target_functions[0]
     records = []
     for label, mask in [(None, None), *masks.items()]:

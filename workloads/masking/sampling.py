@@ -31,7 +31,7 @@ class _MaskedWeights(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, logits, weight, key, samples, kernels):  # type: ignore[override]
+    def forward(ctx, logits, weight, key, samples, kernels):
         lead = logits.shape[: logits.dim() - weight.dim()]
         flat_logits, flat_weight = logits.reshape(*lead, -1), weight.reshape(-1)
         ctx.save_for_backward(flat_logits, flat_weight, key)
@@ -41,7 +41,7 @@ class _MaskedWeights(torch.autograd.Function):
         return tuple(copy.view(shape) for copy in copies)
 
     @staticmethod
-    def backward(ctx, *grads: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, *grads: torch.Tensor):
         logits, weight, key = ctx.saved_tensors
         logit_shape, weight_shape = ctx.shapes
         flat = [grad.reshape(*logits.shape[:-1], -1) for grad in grads]
