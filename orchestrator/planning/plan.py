@@ -208,7 +208,7 @@ def transfer_job(
     The network's hidden sizes come from the experiment's `model` section (an FNN).
     """
     transfer = experiment.transfer.model_copy(
-        update={"hidden_sizes": experiment.model.hidden_sizes}  # an FNN (spec)
+        update={"hidden_sizes": experiment.model.model_dump()["hidden_sizes"]}  # an FNN (spec)
     )
     config = TransferJobConfig(task=experiment.task, transfer=transfer, seed=experiment.seed)
     return Job(
