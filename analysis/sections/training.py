@@ -18,14 +18,15 @@ def training_section(
     if trained.empty:
         return
     shown = trained.copy()
+    shown["setting"] = [setting_label(setting) for setting in shown["setting"]]
     shown["experiment"] = [
         f"{name} ({check_label})" if name in checks else name for name in shown["experiment"]
     ]
     writer.add(
         Heading("Did the models learn and the masks converge?"),
         Paragraph(
-            f"A base model counts as trained at {NEAR_FULL:.0%} accuracy or more on its "
-            "control target function (the paper's are near 100%); a mask fit has converged "
+            f"A base model counts as trained at {NEAR_FULL:.0%} accuracy or more on each of "
+            "its target functions (the paper's are near 100%); a mask fit has converged "
             "when its kept fraction fell by less than the report's threshold over the last "
             '10% of its steps (docs/method.md). Verdicts of a row that is not "ok" are '
             "judged on models or masks the paper would not use: read them with that row."
