@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import tiny_sweep_data
+from support.sweeps import tiny_sweep_data
 
 from orchestrator import CODE_VERSION
 from orchestrator.job_types.configs import (
