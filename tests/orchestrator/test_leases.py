@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from orchestrator import leases
+from orchestrator.stores import leases
 from orchestrator.stores.leases import (
     claim,
     claim_states,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support.sweeps import tiny_sweep_data
 
-from orchestrator import runner
+from orchestrator.execution import runner
 from orchestrator.execution.runner import LocalExecutor
 from orchestrator.jobs.lifecycle import JobOutcome
 from orchestrator.planning.plan import plan_sweep
