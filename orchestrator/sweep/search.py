@@ -13,12 +13,19 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from workloads.fit import MaskFitConfig
 
 SEARCHABLE_ROOT = "mask_fit"
-OBJECTIVE_METRICS = ("kept_fraction", "masked_accuracy")
+OBJECTIVE_METRICS = {"minimize": ("kept_fraction",), "keep": ("masked_accuracy",)}
 MAX_TRIALS = 1000
 NOT_SEARCHABLE = frozenset({"target_functions", "fixed_from_control", "before_masking"})
 
@@ -85,12 +92,11 @@ class Objective(BaseModel):
     @classmethod
     def _known_metrics(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for field in ("minimize", "keep"):
+            for field, valid in OBJECTIVE_METRICS.items():
                 metric = data.get(field)
-                if metric is not None and metric not in OBJECTIVE_METRICS:
+                if metric is not None and metric not in valid:
                     raise ValueError(
-                        f"objective.{field}: unknown metric {metric!r}; valid: "
-                        f"{', '.join(OBJECTIVE_METRICS)}"
+                        f"objective.{field}: unknown metric {metric!r}; valid: {', '.join(valid)}"
                     )
         return data
 
@@ -144,10 +150,6 @@ class SearchSpec(BaseModel):
                 )
         return space
 
-    def field_values(self, point: dict[str, Any]) -> dict[str, Any]:
-        """A trial's drawn values as mask-fit fields (without the `mask_fit.` prefix)."""
-        return {key.partition(".")[2]: value for key, value in point.items()}
-
     def check_against(self, mask_fit: MaskFitConfig, targets: tuple[str, ...]) -> None:
         """Every value the space can draw must make a valid mask fit of this experiment,
         and the target function must be one of the task's: a bad bound fails at load time,
@@ -163,11 +165,9 @@ class SearchSpec(BaseModel):
             for value in _extremes(distribution):
                 try:
                     MaskFitConfig.model_validate({**base, field: value})
-                except ValueError as error:
-                    first = error.errors()[0] if hasattr(error, "errors") else {"msg": str(error)}
-                    raise ValueError(
-                        f"search.space.{key}: value {value!r}: {first['msg']}"
-                    ) from None
+                except ValidationError as error:
+                    message = error.errors()[0]["msg"]
+                    raise ValueError(f"search.space.{key}: value {value!r}: {message}") from None
 
 
 def _extremes(distribution: Distribution) -> list[Any]:
