@@ -3,17 +3,20 @@
 Each fit stays its own job (its id, lease, MLflow run, mask and rows are those of a lone
 fit); only the computation is shared. `group_jobs` decides which ready jobs run together;
 `batch_runners` computes a group and gives the lifecycle one runner per fit that records
-it. What a batch cannot do: resume mid-fit (an interrupted batch restarts its fits from
-step 0), and fits that copy the control mask (`fixed_from_control`) always run alone.
+it. Each fit checkpoints and resumes under its own job's key, as a lone fit does (a
+resubmitted batch continues every fit from its last checkpoint); fits that copy the control
+mask (`fixed_from_control`) always run alone.
 """
 
 from __future__ import annotations
+
+import itertools
 
 from orchestrator.job_types.configs import FitJobConfig, job_config
 from orchestrator.job_types.job import Job, canonical
 from orchestrator.jobs.artifacts import Runner, build_task, load_base_model
 from orchestrator.jobs.fit import record_fit
-from orchestrator.stores.checkpoints import stop_requested
+from orchestrator.stores.checkpoints import resume_arguments
 from orchestrator.stores.store import ArtifactStore
 from orchestrator.tracking.tracker import Tracker
 from workloads.data.base import Task
@@ -89,21 +92,35 @@ def fit_batch(jobs: list[Job], store: ArtifactStore) -> tuple[Task, dict[str, Fi
     task = build_task(configs[0].task)
     model = load_base_model(store, jobs[0], configs[0], task)
     requests = [
-        FitRequest(c.target_function, c.mask_fit, c.seed, data_seed=c.data_order_seed)
-        for c in configs
+        FitRequest(
+            c.target_function,
+            c.mask_fit,
+            c.seed,
+            data_seed=c.data_order_seed,
+            **resume_arguments(store, job, c.mask_fit.checkpoint_every),
+        )
+        for job, c in zip(jobs, configs, strict=True)
     ]
     config = requests[0].config
     names = set(maskable_parameter_names(model, config.mask_biases))
     size = sum(p.numel() for name, p in model.named_parameters() if name in names)
     budget = jobs[0].resources.memory_mb or DEFAULT_BATCH_MEMORY_MB
     chunk = fits_per_batch(size, budget, config.mask_samples_per_step)
-    should_stop = stop_requested(store, jobs[0].sweep)
+    outcomes: dict[str, FitOutcome] = {}
+    # fits in lockstep start at one step; a batch stopped between its chunks left fits at
+    # several steps: one lockstep per step
+    pairs = sorted(zip(jobs, requests, strict=True), key=_resumed_step)
+    for _, same_step in itertools.groupby(pairs, key=_resumed_step):
+        group = list(same_step)
+        for start in range(0, len(group), chunk):
+            part = group[start : start + chunk]
+            fitted = fit_masks(model, task, [request for _, request in part])
+            outcomes.update(
+                (job.id, outcome) for (job, _), outcome in zip(part, fitted, strict=True)
+            )
+    return task, outcomes
 
-    def on_step(step: int) -> None:
-        if step < config.steps and should_stop():
-            raise LoopInterrupted(step)
 
-    outcomes: list[FitOutcome] = []
-    for start in range(0, len(requests), chunk):
-        outcomes += fit_masks(model, task, requests[start : start + chunk], on_step=on_step)
-    return task, {job.id: outcome for job, outcome in zip(jobs, outcomes, strict=True)}
+def _resumed_step(pair: tuple[Job, FitRequest]) -> int:
+    state = pair[1].resume_from
+    return 0 if state is None else state.step

@@ -14,6 +14,8 @@ import pytest
 
 from analysis.intervals import mean_interval, t_bounds
 from analysis.verdicts import (
+    SHORT_STATEMENTS,
+    STATEMENTS,
     Comparison,
     Quantity,
     directions,
@@ -90,3 +92,8 @@ def test_fewer_seeds_than_planned_is_incomplete_not_a_verdict():
     assert verdict.verdict == "incomplete"
     assert verdict.reason == "incomplete (2 of 3 seeds)"
     assert verdict.short and "5.050" in verdict.numbers
+
+
+def test_short_statements_fit_a_terminal_column():
+    assert set(SHORT_STATEMENTS) == set(STATEMENTS)
+    assert max(len(s) for s in SHORT_STATEMENTS.values()) <= 60

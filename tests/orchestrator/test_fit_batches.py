@@ -118,7 +118,7 @@ def test_every_batched_fit_has_its_own_run_row_and_mlflow_run(alone_and_batched)
         assert [m.step for m in client.get_metric_history(run_id, "loss")] == [4, 8, 12]
 
 
-def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
+def test_cancel_stops_a_running_batch_which_checkpoints_each_fit_and_writes_no_rows(tmp_path):
     import threading
     import time
 
@@ -146,6 +146,39 @@ def test_cancel_stops_a_running_batch_without_checkpoints_or_rows(tmp_path):
     assert summary.done == 1 and summary.cancelled == 8  # 6 fits and 2 evaluations
     runs = load_tables(settings, "cancelbatch")["runs"]
     assert list(runs["kind"]) == ["train"]
-    assert not any(
-        store.exists(checkpoint_key(job.sweep, job.id)) for job in plan.jobs if job.kind == "fit"
-    )
+    # each fit saved its own checkpoint, which a resubmission resumes from
+    fits = [job for job in plan.jobs if job.kind == "fit"]
+    assert all(store.exists(checkpoint_key(job.sweep, job.id)) for job in fits)
+
+
+def test_a_stopped_batch_resumes_each_fit_from_its_checkpoint(
+    alone_and_batched, tmp_path, monkeypatch
+):
+    """Stop a batch after step 1, lose two fits' checkpoints, resume: the fits now start at two
+    different steps and still end bit for bit where the fits run alone ended."""
+    from orchestrator.stores import checkpoints
+    from orchestrator.stores.keys import MODEL_FILE, checkpoint_key, job_key
+    from workloads.resume import LoopInterrupted
+
+    alone_settings, alone_plan, _ = alone_and_batched["alone"]
+    plan = plan_of(batched_sweep("batches", 6))
+    store = open_store((tmp_path / "artifacts").as_uri())
+    train = next(job for job in plan.jobs if job.kind == "train")
+    model_key = job_key(plan.sweep, train.id, MODEL_FILE)
+    store.put_bytes(model_key, open_store(alone_settings.artifact_root).get_bytes(model_key))
+    fits = [job for job in plan.jobs if job.kind == "fit"]
+
+    monkeypatch.setattr(checkpoints, "stop_signal_received", lambda: True)
+    with pytest.raises(LoopInterrupted):
+        fit_batches.fit_batch(fits, store)
+    monkeypatch.setattr(checkpoints, "stop_signal_received", lambda: False)
+    assert all(store.exists(checkpoint_key(plan.sweep, job.id)) for job in fits)
+    for job in fits[:2]:  # these two start over from step 0, the other four go on from step 1
+        store.delete(checkpoint_key(plan.sweep, job.id))
+    _, outcomes = fit_batches.fit_batch(fits, store)
+
+    alone = masks(alone_settings, alone_plan)
+    for job in fits:
+        key = (job.config.target_function, job.config.mask_fit.regularization_weight)
+        for name, logits in alone[key].items():
+            assert torch.equal(outcomes[job.id].logits[name], logits), (key, name)
