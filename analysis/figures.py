@@ -95,3 +95,51 @@ def keep_histogram(masses: pd.DataFrame, title: str, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def search_tradeoff(trials: pd.DataFrame, title: str, path: Path) -> Path:
+    """Masked accuracy against kept fraction over a search's trials: the sparsity/accuracy
+    trade-off the paper draws for beta, here for one network. Trials stopped early show
+    where their unfinished masks were when stopped, as crosses."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    failed = trials["error"].notna() if "error" in trials else False
+    finished = trials[~trials["stopped_early"] & ~failed]
+    stopped = trials[trials["stopped_early"] & trials["masked_accuracy"].notna()]
+    base = float(trials["base_accuracy"].iloc[0])
+    within = float(trials["within"].iloc[0])
+    ax.scatter(
+        100 * finished["kept_fraction"],
+        100 * finished["masked_accuracy"],
+        color="#4C72B0",
+        label="finished trial",
+    )
+    if not stopped.empty:
+        ax.scatter(
+            100 * stopped["kept_fraction"],
+            100 * stopped["masked_accuracy"],
+            marker="x",
+            color="#C44E52",
+            label="stopped early (unfinished mask)",
+        )
+    best = trials[trials["best"]]
+    ax.scatter(
+        100 * best["kept_fraction"],
+        100 * best["masked_accuracy"],
+        s=160,
+        facecolors="none",
+        edgecolors="black",
+        label="chosen",
+    )
+    ax.axhspan(
+        100 * (base - within), 100 * base, color="#55A868", alpha=0.15, label="within tolerance"
+    )
+    ax.axhline(100 * base, color="#55A868", linewidth=1, label="base model")
+    ax.set_xscale("log")
+    ax.set_xlabel("kept weights (% of masked, log scale)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -24,6 +24,7 @@ from analysis.sections.half_mask import half_mask_section
 from analysis.sections.mask_fit import convergence_section, histogram_section
 from analysis.sections.planted import planted_section
 from analysis.sections.scan import token_section
+from analysis.sections.search import search_section
 from analysis.sections.sharing import shared_proportion_section, sharing_section
 from analysis.sections.transfer import transfer_section
 from analysis.sections.trends import trend_section
@@ -55,7 +56,8 @@ def write_report(
     claims_section(writer, verdicts)
     planted_section(writer, tables["mask_overlaps"])
     evaluations = tables["evaluations"]
-    if evaluations.empty:
+    searches = tables.get("search_trials", pd.DataFrame())
+    if evaluations.empty and searches.empty:
         writer.add(
             Paragraph(
                 "No evaluations yet: run `orchestrator submit` until the evaluation jobs finish."
@@ -95,6 +97,7 @@ def write_report(
     for experiment in evaluations["experiment"].unique():
         trend_section(writer, tables, experiment)
     transfer_section(writer, tables.get("transfer_sharing", pd.DataFrame()))
+    search_section(writer, searches)
     (out_dir / "report.md").write_text(to_markdown(writer.blocks))
     (out_dir / "report.html").write_text(to_html(writer.blocks, out_dir, f"Report: {sweep}"))
     claims = pd.DataFrame([v.model_dump() for v in verdicts])

@@ -256,6 +256,42 @@ class JobExperimentRow(BaseModel):
     pipeline_check: bool | None = None
 
 
+class SearchTrialRow(BaseModel):
+    """`search_trials`: one trial of a mask-fit search (`search:`) and how it ended.
+
+    `values_json` holds the trial's drawn values (`{"mask_fit.<field>": value}`).
+    `masked_accuracy` is the mask's accuracy (logit > 0) on `target_function`'s evaluation
+    set at the trial's last step: the final mask's, or for a trial the scheduler stopped
+    early (`stopped_early`, after `steps` steps) its unfinished mask's; `batch_accuracy`
+    is the last accuracy of its sampled masks on a training batch. `error` is set for a
+    trial that failed (a fit that diverged, say) after `steps` steps. Only finished trials
+    can be `best`. A trial is `feasible` when its
+    masked accuracy is at least `base_accuracy - within` (null for a trial stopped early);
+    `best` marks the search's choice.
+    """
+
+    sweep: str
+    job_id: str = ""  # the job that wrote the row (its part file); filled on write
+    experiment: str
+    setting: str
+    seed: int
+    train_job_id: str
+    search_job_id: str
+    target_function: str
+    trial_id: str
+    values_json: str
+    steps: int
+    stopped_early: bool
+    error: str | None = None
+    kept_fraction: float
+    masked_accuracy: float | None = None
+    batch_accuracy: float
+    base_accuracy: float
+    within: float
+    feasible: bool | None = None
+    best: bool
+
+
 TABLES: dict[str, type[BaseModel]] = {
     "runs": RunRow,
     "evaluations": EvaluationRow,
@@ -269,6 +305,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "mask_sharing": MaskSharingRow,
     "op_confusion": OpConfusionRow,
     "job_experiments": JobExperimentRow,
+    "search_trials": SearchTrialRow,
 }
 
 _ARROW_TYPES: dict[Any, pa.DataType] = {

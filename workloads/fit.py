@@ -181,11 +181,15 @@ def fit_mask(
     data_seed: int | None = None,
     resume_from: LoopState | None = None,
     checkpointer: Checkpointer | None = None,
+    extra_metrics: Callable[[Params], dict[str, float]] | None = None,
 ) -> FitOutcome:
     """Fit one mask for `target` on the frozen `model` (a batch of one; see `FitRequest`)."""
     request = FitRequest(target, config, seed, data_seed, fixed_logits, resume_from, checkpointer)
     by_fit = None if on_metrics is None else lambda _, step, point: on_metrics(step, point)
-    return fit_masks(model, task, [request], on_metrics=by_fit, on_step=on_step)[0]
+    extra = None if extra_metrics is None else lambda _, logits: extra_metrics(logits)
+    return fit_masks(
+        model, task, [request], on_metrics=by_fit, on_step=on_step, extra_metrics=extra
+    )[0]
 
 
 @dataclass
@@ -219,11 +223,14 @@ def fit_masks(
     vectorize: bool | None = None,
     on_metrics: MetricsByFit | None = None,
     on_step: Callable[[int], None] | None = None,
+    extra_metrics: Callable[[int, Params], dict[str, float]] | None = None,
 ) -> list[FitOutcome]:
     """Fit one mask per request on the frozen `model`, all in lockstep; one outcome each.
 
     The model is left unchanged. `vectorize` None means: vmap on CUDA, loops elsewhere
-    (`mask_step`). `on_step(step)` runs after every step. Resumed fits must all resume
+    (`mask_step`). `on_step(step)` runs after every step; `extra_metrics(fit index,
+    logits)` adds metrics to each logged point (a search's held-out accuracy of the mask
+    so far). Resumed fits must all resume
     from the same step; each fit with a `checkpointer` saves its own snapshots, and a stop
     request from any of them saves every fit and raises `LoopInterrupted`.
     """
@@ -267,6 +274,8 @@ def fit_masks(
             if step % fit.request.config.log_every == 0 or step == config.steps:
                 check_finite(fit_loss.loss, step)
                 point = fit_metrics(step, fit_loss, fit.masked.logits)
+                if extra_metrics is not None:
+                    point.update(extra_metrics(index, fit.masked.logits))
                 fit.history.append(point)
                 if on_metrics is not None:
                     on_metrics(index, step, point)

@@ -196,6 +196,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     results.set_defaults(handler=cmd_results)
 
+    search = commands.add_parser(
+        "search-result", help="the values a sweep's mask-fit searches chose, for a sweep file"
+    )
+    search.add_argument("sweep")
+    search.add_argument("--experiment", help="only this experiment's search")
+    search.add_argument(
+        "--write",
+        type=Path,
+        metavar="FILE",
+        help="write a sweep file with one experiment per search, using the chosen values, "
+        "for a follow-up sweep to `include:`",
+    )
+    search.add_argument(
+        "--seeds",
+        metavar="N,N,...",
+        help="with --write: a grid over these base-model seeds (default: the search's seed)",
+    )
+    search.set_defaults(handler=cmd_search_result)
+
     check = commands.add_parser(
         "check-method", help="run the planted-modules sweep and print its verdicts"
     )
@@ -372,6 +391,36 @@ def cmd_results(args: argparse.Namespace, settings: Settings, console: Console) 
         frame = frame[wanted]
     print(render(frame, args.format))
     return 0
+
+
+def cmd_search_result(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from orchestrator.cli.analyze import load_tables
+    from orchestrator.cli.search_result import includable, render, write_includable
+
+    tables = load_tables(settings, args.sweep)
+    if tables["runs"].empty:
+        raise UserError(f"sweep {args.sweep!r} has no results under {settings.artifact_root}")
+    print(render(tables["search_trials"], args.experiment))
+    if args.write is not None:
+        seeds = _seed_list(args.seeds) if args.seeds else None
+        data = includable(tables["search_trials"], tables["runs"], args.experiment, seeds)
+        write_includable(args.write, data, args.sweep)
+        print(
+            f"wrote {args.write}: include it from a sweep file to use these values", file=sys.stderr
+        )
+    return 0
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise UserError(
+            f"--seeds {text!r}: give whole numbers separated by commas, e.g. 1,2,3"
+        ) from None
+    if any(seed < 0 for seed in seeds):
+        raise UserError(f"--seeds {text!r}: seeds are 0 or more")
+    return seeds
 
 
 def cmd_check_method(args: argparse.Namespace, settings: Settings, console: Console) -> int:

@@ -104,8 +104,9 @@ class RayExecutor:
         pending = {}
         for group in group_jobs(jobs):
             job = group[0]
-            options = {
-                "num_cpus": job.resources.cpus,
+            options: dict[str, Any] = {
+                # a search job only drives Tune: its trials ask for their own resources
+                "num_cpus": 0 if job.kind == "search" else job.resources.cpus,
                 "num_gpus": job.resources.gpus,
                 "max_retries": self.max_retries,
                 "name": f"{job.kind}:{job.experiment}:{job.id}",

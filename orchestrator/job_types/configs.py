@@ -1,4 +1,5 @@
-"""What each kind of job is given: one typed config per kind (train, fit, evaluate, transfer).
+"""What each kind of job is given: one typed config per kind (train, fit, evaluate, transfer,
+search).
 
 The planner builds these from a validated experiment; a worker reads their attributes and
 never validates a section again. `config_data` is a config as plain data, the form that
@@ -19,6 +20,7 @@ from workloads.evaluation.config import EvaluationConfig
 from workloads.fit import MaskFitConfig
 from workloads.models.base import ModelConfig
 from workloads.registry import MODELS, TASKS
+from workloads.search.spec import SearchSpec
 from workloads.train import TrainingConfig
 from workloads.transfer import TransferConfig
 
@@ -117,10 +119,26 @@ class TransferJobConfig(_JobConfig):
     seed: int
 
 
+class SearchJobConfig(_JobConfig):
+    """Search mask-fit settings on a trained base model with Ray Tune (`search:`)."""
+
+    kind: Literal["search"] = "search"
+    train_job: str
+    task: TaskSpec
+    model: ModelSpec
+    mask_fit: MaskFitConfig = Field(description="the settings each trial's values go into")
+    search: SearchSpec
+    target_function: str
+    seed: int
+    before_masking: str | None = None
+    trial_cpus: float = Field(1.0, gt=0, description="each trial's CPUs (resources.fit)")
+    trial_gpus: float = Field(0.0, ge=0, description="each trial's GPUs (resources.fit)")
+
+
 C = TypeVar("C", bound=_JobConfig)
 
 JobConfig = Annotated[
-    TrainJobConfig | FitJobConfig | EvaluateJobConfig | TransferJobConfig,
+    TrainJobConfig | FitJobConfig | EvaluateJobConfig | TransferJobConfig | SearchJobConfig,
     Field(discriminator="kind"),
 ]
 

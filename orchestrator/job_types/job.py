@@ -20,7 +20,7 @@ from pydantic import (
 
 from orchestrator.job_types.configs import JobConfig
 
-JobKind = Literal["train", "fit", "evaluate", "transfer"]
+JobKind = Literal["train", "fit", "evaluate", "transfer", "search"]
 
 # Grid keys that pick a repeat, not a setting: statistics average over them.
 SEED_FIELDS = ("seed", "mask_seed")

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from orchestrator.errors import StoreError
-from orchestrator.job_types.configs import EvaluateJobConfig, FitJobConfig
+from orchestrator.job_types.configs import EvaluateJobConfig, FitJobConfig, SearchJobConfig
 from orchestrator.job_types.job import Job
 from orchestrator.stores.keys import MASK_FILE, MODEL_FILE, job_key
 from orchestrator.stores.store import ArtifactStore
@@ -63,7 +63,10 @@ def save_tensors(
 
 
 def load_base_model(
-    store: ArtifactStore, job: Job, config: FitJobConfig | EvaluateJobConfig, task: Task
+    store: ArtifactStore,
+    job: Job,
+    config: FitJobConfig | EvaluateJobConfig | SearchJobConfig,
+    task: Task,
 ) -> torch.nn.Module:
     """The trained model of `config.train_job`, changed as `before_masking` says, in eval mode."""
     model = build_model(job, config.model, task, seed=0)
@@ -86,7 +89,11 @@ def load_final_mask(
 def row_keys(job: Job) -> dict[str, Any]:
     """The columns every result row of a job starts with: where it belongs in the sweep."""
     config = job.config
-    trained = config.train_job if isinstance(config, FitJobConfig | EvaluateJobConfig) else job.id
+    trained = (
+        config.train_job
+        if isinstance(config, FitJobConfig | EvaluateJobConfig | SearchJobConfig)
+        else job.id
+    )
     return {
         "sweep": job.sweep,
         "experiment": job.experiment,

@@ -5,7 +5,7 @@ outcomes); everything it produces leaves through the store, MLflow and Parquet. 
 job is recorded as failed (error in MLflow and in `runs`) and returns instead of raising,
 so the rest of the sweep goes on; its dependents are marked failed without running.
 What each kind computes lives in its own module (train, fit, fit_batches, evaluate,
-transfer); this one only runs them.
+transfer, search); this one only runs them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from orchestrator.jobs.artifacts import Runner
 from orchestrator.jobs.evaluate import run_evaluate
 from orchestrator.jobs.fit import run_fit
 from orchestrator.jobs.fit_batches import batch_runners
+from orchestrator.jobs.search import run_search_job
 from orchestrator.jobs.train import run_train
 from orchestrator.jobs.transfer import run_transfer
 from orchestrator.settings import Settings
@@ -45,6 +46,7 @@ RUNNERS: dict[str, Runner] = {
     "fit": run_fit,
     "evaluate": run_evaluate,
     "transfer": run_transfer,
+    "search": run_search_job,
 }
 
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from orchestrator.job_types.configs import (
     FitJobConfig,
+    SearchJobConfig,
     TrainJobConfig,
     TransferJobConfig,
     job_config,
@@ -88,10 +89,22 @@ def job_seconds(job: Job, on_gpu: bool, rates: Throughput) -> float:
     elif job.kind == "transfer":
         steps = transfer_steps(job_config(job, TransferJobConfig))
         rate = rates.fit_gpu if on_gpu else rates.fit_cpu
+    elif job.kind == "search":  # every trial to the end: ASHA's early stops only save time
+        search = job_config(job, SearchJobConfig)
+        steps = search.search.trials * search.mask_fit.steps
+        rate = rates.fit_gpu if on_gpu else rates.fit_cpu
     else:
         steps = job_config(job, FitJobConfig).mask_fit.steps
         rate = rates.fit_gpu if on_gpu else rates.fit_cpu
     return JOB_OVERHEAD_S + steps / rate
+
+
+def used_resources(job: Job) -> tuple[float, float]:
+    """(CPUs, GPUs) the job keeps busy: a search's are its trials' (one at a time, as an
+    upper bound on its wall time), not those of the driver that schedules them."""
+    if isinstance(job.config, SearchJobConfig):
+        return job.config.trial_cpus, job.config.trial_gpus
+    return job.resources.cpus, job.resources.gpus
 
 
 def transfer_steps(config: TransferJobConfig) -> int:
@@ -116,11 +129,12 @@ def estimate(plan: Plan, cpus: float, gpus: float) -> CostEstimate:
         family = model_family(job)
         if family not in THROUGHPUT:
             unrated.add(family)
-        on_gpu = job.resources.gpus > 0 and gpus > 0
+        job_cpus, job_gpus = used_resources(job)
+        on_gpu = job_gpus > 0 and gpus > 0
         seconds = job_seconds(job, on_gpu, THROUGHPUT.get(family, THROUGHPUT[FALLBACK_FAMILY]))
-        cpu_seconds += seconds * job.resources.cpus
+        cpu_seconds += seconds * job_cpus
         if on_gpu:
-            gpu_seconds += seconds * job.resources.gpus
+            gpu_seconds += seconds * job_gpus
         start = max((finished_at.get(d, 0.0) for d in job.depends_on), default=0.0)
         finished_at[job.id] = start + seconds
         longest_chain = max(longest_chain, finished_at[job.id])

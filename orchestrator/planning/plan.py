@@ -1,4 +1,4 @@
-"""Expand a sweep into a DAG of jobs: train -> mask fits -> evaluation.
+"""Expand a sweep into a DAG of jobs: train -> mask fits -> evaluation (or train -> search).
 
 Each job's id is a hash of its kind, its resolved config and the code version, so the
 same file always gives the same ids, a changed field changes only the jobs it reaches,
@@ -18,11 +18,12 @@ from orchestrator.job_types.configs import (
     PLANNER_MASK_FIT_FIELDS,
     EvaluateJobConfig,
     FitJobConfig,
+    SearchJobConfig,
     TrainJobConfig,
     TransferJobConfig,
     config_data,
 )
-from orchestrator.job_types.job import Job, Plan, canonical
+from orchestrator.job_types.job import Job, Plan, Resources, canonical
 from orchestrator.sweep.spec import ExperimentSpec, SweepSpec
 
 
@@ -114,6 +115,8 @@ def experiment_jobs(
         **common,
     )
     fit_task = experiment.fitted_task()
+    if experiment.search is not None:
+        return [train, search_job(experiment, train, fit_task, mask_seed, common, sections)]
     fits: dict[str, Job] = {}
     for label, fit_config in fit_configs(experiment, train.id, fit_task, mask_seed, sections):
         control_fit = fit_config.control_fit_job
@@ -145,6 +148,45 @@ def experiment_jobs(
         **common,
     )
     return [train, *fits.values(), evaluate]
+
+
+# A search job only drives Ray Tune; its trials ask for the fit resources themselves.
+SEARCH_DRIVER = Resources(cpus=0.1)
+
+
+def search_job(
+    experiment: ExperimentSpec,
+    train: Job,
+    task: Any,
+    seed: int,
+    common: dict[str, Any],
+    sections: SectionCache,
+) -> Job:
+    """The Tune run that searches `experiment.search` on `train`'s model (instead of fits)."""
+    assert experiment.search is not None
+    search = experiment.search
+    target = search.target_function or experiment.fitted_task().target_functions()[0]
+    config = SearchJobConfig(
+        train_job=train.id,
+        task=task,
+        model=experiment.model,
+        mask_fit=experiment.mask_fit.model_copy(update=dict.fromkeys(PLANNER_MASK_FIT_FIELDS)),
+        search=search,
+        target_function=target,
+        seed=seed,
+        before_masking=experiment.mask_fit.before_masking or None,
+        trial_cpus=experiment.resources.fit.cpus,
+        trial_gpus=experiment.resources.fit.gpus,
+    )
+    return Job(
+        id=job_id("search", config, sections),
+        kind="search",
+        config=config,
+        depends_on=(train.id,),
+        resources=SEARCH_DRIVER,
+        seed=seed,
+        **common,
+    )
 
 
 def fit_configs(

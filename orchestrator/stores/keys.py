@@ -7,6 +7,8 @@
 <sweep>/jobs/<job id>/model.safetensors        a train job's weights
 <sweep>/jobs/<job id>/mask.safetensors         a fit job's mask logits
 <sweep>/jobs/<job id>/masks.safetensors        a transfer job's masks
+<sweep>/jobs/<job id>/trials/<trial>/mask.safetensors   a search trial's mask
+<sweep>/jobs/<job id>/tune/                    a search's Ray Tune run (local stores only)
 <sweep>/jobs/<job id>/lease/...                who runs the job now
 <sweep>/jobs/<job id>/checkpoint/state.safetensors   where a stopped job resumes
 <sweep>/jobs/<job id>/mlflow_journal.json      MLflow writes kept while it was down
@@ -63,3 +65,7 @@ def checkpoint_key(sweep: str, job_id: str) -> str:
 
 def journal_key(sweep: str, job_id: str) -> str:
     return job_key(sweep, job_id, JOURNAL_NAME)
+
+
+def trial_mask_key(sweep: str, job_id: str, trial: str) -> str:
+    return job_key(sweep, job_id, f"trials/{trial}/{MASK_FILE}")

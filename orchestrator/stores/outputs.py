@@ -33,11 +33,13 @@ TABLES_WRITTEN: dict[str, tuple[str, ...]] = {
         "mask_overlaps",
     ),
     "transfer": ("transfer_sharing",),
+    "search": ("search_trials",),
 }
 ARTIFACTS_WRITTEN: dict[str, tuple[str, ...]] = {
     "train": (MODEL_FILE,),
     "fit": (MASK_FILE,),
     "transfer": (TRANSFER_MASKS_FILE,),
+    "search": (MASK_FILE,),  # the best trial's mask
 }
 
 

@@ -36,6 +36,7 @@ from workloads.evaluation.config import EvaluationConfig
 from workloads.fit import MaskFitConfig
 from workloads.fit_sizing import default_fits_per_job
 from workloads.registry import MODELS, TASKS
+from workloads.search.spec import SearchSpec
 from workloads.train import TrainingConfig
 from workloads.transfer import TransferConfig
 
@@ -72,7 +73,7 @@ class ResourcesByKind(BaseModel):
 
 
 # Experiment fields that describe it rather than configure a job: never grid keys.
-NOT_GRIDDED = {"grid", "name", "role", "differs_from_paper", "pipeline_check"}
+NOT_GRIDDED = {"grid", "name", "role", "differs_from_paper", "pipeline_check", "search"}
 
 
 class ExperimentSpec(BaseModel):
@@ -123,6 +124,12 @@ class ExperimentSpec(BaseModel):
         default_factory=dict, description="dotted field -> values; cross product of all"
     )
     resources: ResourcesByKind = ResourcesByKind()
+    search: SearchSpec | None = Field(
+        None,
+        description="a Ray Tune search over mask_fit settings on each base model, run instead "
+        "of this experiment's fits and evaluation; `orchestrator search-result` prints the "
+        "best values for a follow-up experiment (docs/own-model.md)",
+    )
 
     @field_validator("grid")
     @classmethod
@@ -156,6 +163,10 @@ class ExperimentSpec(BaseModel):
                     f"mask_fit.target_functions: unknown target function {target!r} for task "
                     f"{self.task.name!r}; valid: {', '.join(valid)}"
                 )
+        if self.search is not None:
+            if self.protocol != "masks":
+                raise ValueError("search: needs protocol masks (a search fits masks)")
+            self.search.check_against(self.mask_fit, tuple(valid))
         check_experiment(self)
         return self
 

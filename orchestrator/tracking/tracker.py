@@ -214,6 +214,55 @@ class Tracker:
             self._send({"op": "log_batch", "run_id": run_id, "tags": tags})
         return run_id
 
+    def log_trial_run(
+        self,
+        job_run_id: str,
+        job: Any,
+        trial: str,
+        params: dict[str, Any],
+        history: list[dict[str, float]],
+        final: dict[str, float],
+    ) -> str | None:
+        """A search trial as a child run of its search job's run (itself a child of the
+        submission): params, curves and final metrics. A trial logged by an earlier,
+        interrupted attempt of the job is not logged twice. None while MLflow is down (the
+        trials are in Parquet all the same)."""
+        try:
+            experiment_id = self.client.get_run(job_run_id).info.experiment_id
+            logged = self.client.search_runs(
+                [experiment_id],
+                filter_string=f"tags.search_job = '{job.id}' and tags.trial = '{trial}'",
+                max_results=1,
+            )
+        except Exception as error:
+            if not unreachable(error):
+                raise
+            return None
+        if logged:
+            return logged[0].info.run_id
+        tags = {
+            "mlflow.parentRunId": job_run_id,
+            "kind": "trial",
+            "search_job": job.id,
+            "trial": trial,
+            "experiment": job.experiment,
+            "setting": job.setting,
+        }
+        run_id = self._send(
+            {
+                "op": "create_run",
+                "experiment_id": experiment_id,
+                "run_name": f"{trial}-{job.id}",
+                "tags": tags,
+                "placeholder": f"offline-{job.id}-{trial}",
+            }
+        )
+        self._send({"op": "log_batch", "run_id": run_id, "params": flatten(params)})
+        self.log_history(run_id, history)
+        self.log_metrics(run_id, final, step=int(history[-1]["step"]) if history else 0)
+        self.finish(run_id)
+        return run_id
+
     def log_history(self, run_id: str, history: list[dict[str, float]], prefix: str = "") -> None:
         timestamp = int(time.time() * 1000)
         metrics = [

@@ -14,9 +14,9 @@ import pytest
 import ray.cloudpickle
 from ray import tune
 
-from orchestrator.execution.search_objective import best_trial, trial_score
-from orchestrator.execution.search_tune import draw_points, run_search
-from orchestrator.sweep.search import SearchSpec
+from orchestrator.jobs.search_tune import run_search
+from workloads.search.objective import best_trial, draw_points, trial_score
+from workloads.search.spec import SearchSpec
 
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
 
@@ -39,21 +39,23 @@ def spec(**overrides) -> SearchSpec:
 def toy_metrics(beta: float, step: int) -> dict[str, float]:
     kept = 1.0 - min(0.9, (math.log10(beta) + 5) / 4 * 0.9) * step / STEPS
     accuracy = 1.0 if beta < 1e-3 else max(0.0, 1.0 - (math.log10(beta) + 3))
-    return {"kept_fraction": kept, "accuracy": accuracy}
+    return {"kept_fraction": kept, "batch_accuracy": accuracy}
 
 
 def toy_trial(index: int, point: dict) -> None:
     beta = point["mask_fit.regularization_weight"]
     for step in range(LOG_EVERY, STEPS + 1, LOG_EVERY):
         metrics = toy_metrics(beta, step)
-        score = trial_score(metrics["kept_fraction"], metrics["accuracy"], BASE_ACCURACY, 0.05)
+        score = trial_score(
+            metrics["kept_fraction"], metrics["batch_accuracy"], BASE_ACCURACY, 0.05
+        )
         final = step == STEPS
         tune.report(
             {
                 "step": step,
                 "score": score,
                 **metrics,
-                **({"final": 1, "masked_accuracy": metrics["accuracy"]} if final else {}),
+                **({"final": 1, "masked_accuracy": metrics["batch_accuracy"]} if final else {}),
             }
         )
 

@@ -27,7 +27,15 @@ from workloads.fit import MaskFitConfig
 SEARCHABLE_ROOT = "mask_fit"
 OBJECTIVE_METRICS = {"minimize": ("kept_fraction",), "keep": ("masked_accuracy",)}
 MAX_TRIALS = 1000
-NOT_SEARCHABLE = frozenset({"target_functions", "fixed_from_control", "before_masking"})
+NOT_SEARCHABLE = frozenset(
+    {
+        "target_functions",
+        "data_order_seeds",
+        "fixed_from_control",
+        "before_masking",
+        "checkpoint_every",
+    }
+)
 
 
 class LogUniform(BaseModel):
@@ -131,6 +139,13 @@ class SearchSpec(BaseModel):
     trials: int = Field(12, gt=0, le=MAX_TRIALS)
     scheduler: Scheduler = Scheduler()
     seed: int = Field(0, ge=0, description="seed of the trial draws: same seed, same trials")
+    max_concurrent_trials: int = Field(
+        0,
+        ge=0,
+        description="trials run at once; 0 = as many as the cluster's resources allow. ASHA "
+        "stops trials by comparing them as they report, so which trials it stops depends on "
+        "their order: 1 makes a search repeat exactly",
+    )
 
     @field_validator("space")
     @classmethod

@@ -1,50 +1,27 @@
-"""Run a mask-fit search on Ray Tune: draw the trials, schedule them, stop hopeless ones.
+"""Run a mask-fit search on Ray Tune: schedule the drawn trials, stop hopeless ones.
 
-The trials' values are drawn here from the search's seed (numpy), not by Tune's sampler,
-and handed to Tune as a grid of fixed points: the same seed gives the same trials in the
-same order whatever Tune's version or restore path, and a trial's id (`trial_0007`) names
-its point. Each trial reports `step` and `score` (`orchestrator/execution/search_objective.py`) at
-the fit's logging steps; ASHA compares trials on `score` at those steps. The Tune run lives
-in a folder of its own (`storage`), so a driver killed mid-search restores it with Tune's
-own restore: finished trials keep their results and are not run again.
+The trials' values are drawn from the search's seed (`workloads/search/objective.py`) and
+handed to Tune as a grid of trial indices, so a trial's id (`trial_0007`) names its point
+whatever Tune's version or restore path. Each trial reports `step` and `score` at the
+fit's logging steps; ASHA compares trials on `score` at those steps. The Tune run lives in
+a folder of its own (`storage`), so a driver killed mid-search restores it with Tune's own
+restore: finished trials keep their results and are not run again.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pandas as pd
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, TrialScheduler
 
-from orchestrator.execution.search_objective import TrialResult
-from orchestrator.sweep.search import Choice, LogUniform, SearchSpec, Uniform
+from workloads.search.objective import TrialResult, draw_points, trial_id
+from workloads.search.spec import SearchSpec
 
 INDEX = "trial_index"
-
-
-def draw_points(spec: SearchSpec) -> list[dict[str, Any]]:
-    """The search's trials: `spec.trials` points drawn from the space with `spec.seed`."""
-    rng = np.random.default_rng(spec.seed)
-    points: list[dict[str, Any]] = []
-    for _ in range(spec.trials):
-        point: dict[str, Any] = {}
-        for key, distribution in spec.space.items():  # fixed key order: the spec's
-            point[key] = _draw(distribution, rng)
-        points.append(point)
-    return points
-
-
-def _draw(distribution: LogUniform | Uniform | Choice, rng: np.random.Generator) -> Any:
-    if isinstance(distribution, LogUniform):
-        low, high = distribution.loguniform
-        return float(math.exp(rng.uniform(math.log(low), math.log(high))))
-    if isinstance(distribution, Uniform):
-        return float(rng.uniform(*distribution.uniform))
-    return distribution.choice[int(rng.integers(len(distribution.choice)))]
 
 
 def scheduler_for(spec: SearchSpec, max_steps: int) -> TrialScheduler:
@@ -67,14 +44,13 @@ def run_search(
     name: str,
     max_steps: int,
     resources: dict[str, float],
-    max_concurrent: int = 0,
 ) -> list[TrialResult]:
     """Run (or resume) the Tune run `storage/name`; one result per trial, in trial order.
 
     `trial(index, point)` runs one trial on its drawn values (`point`: dotted field ->
     value); it calls `tune.report` with at least `step`, `score`, `kept_fraction` and
-    `accuracy` at each logging step, and `final: 1` with `masked_accuracy` on its last
-    report.
+    `batch_accuracy` (and `masked_accuracy`, the mask so far on held-out data) at each
+    logging step, and `final: 1` on its last report (`workloads/search/trial.py`).
     """
     storage.mkdir(parents=True, exist_ok=True)
     path = storage / name
@@ -92,9 +68,9 @@ def run_search(
             param_space={INDEX: tune.grid_search(list(range(len(points))))},
             tune_config=tune.TuneConfig(
                 scheduler=scheduler_for(spec, max_steps),
-                max_concurrent_trials=max_concurrent or None,
-                trial_name_creator=lambda t: f"trial_{t.config[INDEX]:04d}",
-                trial_dirname_creator=lambda t: f"trial_{t.config[INDEX]:04d}",
+                max_concurrent_trials=spec.max_concurrent_trials or None,
+                trial_name_creator=lambda t: trial_id(t.config[INDEX]),
+                trial_dirname_creator=lambda t: trial_id(t.config[INDEX]),
             ),
             run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=0),
         )
@@ -113,11 +89,38 @@ def _trial_result(result: tune.Result, points: list[dict[str, Any]], max_steps: 
     metrics = result.metrics or {}
     index = int((result.config or {})[INDEX])
     final = bool(metrics.get("final"))
+    error = None if result.error is None else f"{type(result.error).__name__}: {result.error}"
     return TrialResult(
-        trial_id=f"trial_{index:04d}",
+        trial_id=trial_id(index),
         values=dict(points[index]),
         kept_fraction=float(metrics["kept_fraction"]),
-        masked_accuracy=float(metrics.get("masked_accuracy", metrics["accuracy"])),
+        masked_accuracy=(
+            float(metrics["masked_accuracy"]) if "masked_accuracy" in metrics else None
+        ),
+        batch_accuracy=float(metrics["batch_accuracy"]),
         steps=int(metrics["step"]),
-        stopped_early=not final and int(metrics["step"]) < max_steps,
+        stopped_early=not final and error is None and int(metrics["step"]) < max_steps,
+        error=None if final else error,
+        curve=_curve(result.metrics_dataframe),
     )
+
+
+CURVE_METRICS = (
+    "loss",
+    "task_loss",
+    "batch_accuracy",
+    "kept_fraction",
+    "masked_accuracy",
+    "score",
+)
+
+
+def _curve(frame: pd.DataFrame | None) -> list[dict[str, float]]:
+    """The trial's reports, one point per logging step (what a fit job logs as its curve)."""
+    if frame is None or frame.empty:
+        return []
+    columns = [c for c in ("step", *CURVE_METRICS) if c in frame.columns]
+    return [
+        {name: float(value) for name, value in row.items() if pd.notna(value)}
+        for row in frame[columns].to_dict("records")
+    ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from orchestrator.execution.search_objective import TrialResult, best_trial, trial_score
-from orchestrator.sweep.search import SearchSpec
 from workloads.fit import MaskFitConfig
+from workloads.search.objective import TrialResult, best_trial, trial_score
+from workloads.search.spec import SearchSpec
 
 BETA = {"mask_fit.regularization_weight": {"loguniform": [1e-5, 1e-3]}}
 
@@ -55,8 +55,10 @@ def test_values_the_space_can_draw_must_make_a_valid_fit():
         spec.check_against(MaskFitConfig(), ("all", "add", "mul"))
 
 
-def trial(name: str, kept: float, accuracy: float, stopped: bool = False) -> TrialResult:
-    return TrialResult(name, {}, kept, accuracy, 100, stopped)
+def trial(
+    name: str, kept: float, accuracy: float, stopped: bool = False, error: str | None = None
+) -> TrialResult:
+    return TrialResult(name, {}, kept, accuracy, accuracy, 100, stopped, error)
 
 
 def test_any_feasible_trial_beats_every_infeasible_one_and_sparser_wins():
@@ -66,8 +68,13 @@ def test_any_feasible_trial_beats_every_infeasible_one_and_sparser_wins():
     assert best_trial(trials, 1.0, 0.02) == (trials[2], True)
 
 
-def test_early_stopped_trials_are_never_chosen_and_no_feasible_trial_is_said():
-    trials = [trial("a", 0.01, 1.0, stopped=True), trial("b", 0.5, 0.6), trial("c", 0.2, 0.4)]
+def test_early_stopped_and_failed_trials_are_never_chosen_and_no_feasible_trial_is_said():
+    trials = [
+        trial("a", 0.01, 1.0, stopped=True),
+        trial("b", 0.5, 0.6),
+        trial("c", 0.2, 0.4),
+        trial("d", 0.01, 1.0, error="NonFiniteLoss: loss is nan at step 40"),
+    ]
     best, feasible = best_trial(trials, 1.0, 0.02)
     assert best.trial_id == "b" and not feasible
     with pytest.raises(ValueError, match="no finished trials"):
