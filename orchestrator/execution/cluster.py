@@ -17,7 +17,6 @@ import analysis
 import orchestrator
 import workloads
 from orchestrator.errors import UserError
-from orchestrator.job_types.configs import SearchJobConfig
 from orchestrator.job_types.job import Job
 from orchestrator.settings import SECRETS_FILE_VARIABLE, worker_environment
 
@@ -48,14 +47,8 @@ def joining_runtime_env(
 
 
 def requested_resources(job: Job) -> dict[str, float]:
-    """A job's request in Ray's resource names, zero amounts left out; for a search job,
-    what each of its trials asks for (the job itself only drives Tune)."""
-    if isinstance(job.config, SearchJobConfig):
-        return {
-            name: amount
-            for name, amount in (("CPU", job.config.trial_cpus), ("GPU", job.config.trial_gpus))
-            if amount
-        }
+    """A job's request in Ray's resource names, zero amounts left out (a search job's:
+    what each of its trials asks for)."""
     wanted = {"CPU": job.resources.cpus, "GPU": job.resources.gpus, **job.resources.custom}
     if job.resources.memory_mb:
         wanted["memory"] = job.resources.memory_mb * 1024 * 1024

@@ -105,8 +105,7 @@ class RayExecutor:
         for group in group_jobs(jobs):
             job = group[0]
             options: dict[str, Any] = {
-                # a search job only drives Tune: its trials ask for their own resources
-                "num_cpus": 0 if job.kind == "search" else job.resources.cpus,
+                "num_cpus": job.resources.cpus,
                 "num_gpus": job.resources.gpus,
                 "max_retries": self.max_retries,
                 "name": f"{job.kind}:{job.experiment}:{job.id}",
@@ -115,6 +114,10 @@ class RayExecutor:
                 options["memory"] = job.resources.memory_mb * 1024 * 1024
             if job.resources.custom:
                 options["resources"] = dict(job.resources.custom)
+            if job.kind == "search":  # it only drives Tune; its trials ask for `resources`
+                options.update(num_cpus=0, num_gpus=0)
+                options.pop("memory", None)
+                options.pop("resources", None)
             dependencies = _dependency_values(job, known)
             if len(group) == 1:
                 references = [self._remote.options(**options).remote(job, context, *dependencies)]

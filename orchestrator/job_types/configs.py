@@ -120,7 +120,10 @@ class TransferJobConfig(_JobConfig):
 
 
 class SearchJobConfig(_JobConfig):
-    """Search mask-fit settings on a trained base model with Ray Tune (`search:`)."""
+    """Search mask-fit settings on a trained base model with Ray Tune (`search:`).
+
+    The job's `resources` are what each trial asks for (the experiment's `resources.fit`);
+    the job itself only drives Tune and asks Ray for nothing."""
 
     kind: Literal["search"] = "search"
     train_job: str
@@ -131,8 +134,6 @@ class SearchJobConfig(_JobConfig):
     target_function: str
     seed: int
     before_masking: str | None = None
-    trial_cpus: float = Field(1.0, gt=0, description="each trial's CPUs (resources.fit)")
-    trial_gpus: float = Field(0.0, ge=0, description="each trial's GPUs (resources.fit)")
 
 
 C = TypeVar("C", bound=_JobConfig)

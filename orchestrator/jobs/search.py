@@ -46,12 +46,13 @@ def tune_folder(store: ArtifactStore, job: Job) -> Path:
 def run_search_job(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str) -> dict:
     config = job_config(job, SearchJobConfig)
     task = build_task(config.task)
-    model = load_base_model(store, job, config, task)
+    driver = job.model_copy(update={"resources": Resources()})  # this process asked for no GPU
+    model = load_base_model(store, driver, config, task)
     base_accuracy = evaluate(model, task, config.target_function).accuracy
     within = config.search.objective.within
     trial = TrialRunner(job, store.root, base_accuracy)
     max_steps = max(trial_config(config.mask_fit, p).steps for p in draw_points(config.search))
-    resources = {"cpu": config.trial_cpus, "gpu": config.trial_gpus}
+    resources = trial_resources(job.resources)
     results = run_search(
         config.search, trial, tune_folder(store, job), "tune", max_steps, resources
     )
@@ -97,6 +98,14 @@ def run_search_job(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str
     }
 
 
+def trial_resources(resources: Resources) -> dict[str, float]:
+    """`resources.fit` in the names `tune.with_resources` takes."""
+    wanted = {"cpu": resources.cpus, "gpu": resources.gpus, **resources.custom}
+    if resources.memory_mb:
+        wanted["memory"] = resources.memory_mb * 1024 * 1024
+    return wanted
+
+
 class TrialRunner:
     """One trial, run by Tune in its own worker: load the model, fit, report, keep the mask.
 
@@ -104,15 +113,13 @@ class TrialRunner:
     """
 
     def __init__(self, job: Job, store_root: str, base_accuracy: float) -> None:
-        config = job_config(job, SearchJobConfig)
-        trial_resources = Resources(cpus=config.trial_cpus, gpus=config.trial_gpus)
-        self.job = job.model_copy(update={"resources": trial_resources})  # its device
+        self.job = job  # its resources are the trial's: the device it fits on
         self.store_root = store_root
         self.base_accuracy = base_accuracy
 
     def __call__(self, index: int, point: dict[str, Any]) -> None:
         config = job_config(self.job, SearchJobConfig)
-        torch.set_num_threads(max(1, int(config.trial_cpus)))
+        torch.set_num_threads(max(1, int(self.job.resources.cpus)))
         store = open_store(self.store_root)
         key = trial_mask_key(self.job.sweep, self.job.id, trial_id(index))
         task = build_task(config.task)

@@ -99,14 +99,6 @@ def job_seconds(job: Job, on_gpu: bool, rates: Throughput) -> float:
     return JOB_OVERHEAD_S + steps / rate
 
 
-def used_resources(job: Job) -> tuple[float, float]:
-    """(CPUs, GPUs) the job keeps busy: a search's are its trials' (one at a time, as an
-    upper bound on its wall time), not those of the driver that schedules them."""
-    if isinstance(job.config, SearchJobConfig):
-        return job.config.trial_cpus, job.config.trial_gpus
-    return job.resources.cpus, job.resources.gpus
-
-
 def transfer_steps(config: TransferJobConfig) -> int:
     """Steps of a whole task sequence: `steps_per_task` for each task it learns."""
     available = len(config.task.target_functions())
@@ -129,12 +121,11 @@ def estimate(plan: Plan, cpus: float, gpus: float) -> CostEstimate:
         family = model_family(job)
         if family not in THROUGHPUT:
             unrated.add(family)
-        job_cpus, job_gpus = used_resources(job)
-        on_gpu = job_gpus > 0 and gpus > 0
+        on_gpu = job.resources.gpus > 0 and gpus > 0
         seconds = job_seconds(job, on_gpu, THROUGHPUT.get(family, THROUGHPUT[FALLBACK_FAMILY]))
-        cpu_seconds += seconds * job_cpus
+        cpu_seconds += seconds * job.resources.cpus  # a search: its trials', one at a time
         if on_gpu:
-            gpu_seconds += seconds * job_gpus
+            gpu_seconds += seconds * job.resources.gpus
         start = max((finished_at.get(d, 0.0) for d in job.depends_on), default=0.0)
         finished_at[job.id] = start + seconds
         longest_chain = max(longest_chain, finished_at[job.id])

@@ -23,7 +23,7 @@ from orchestrator.job_types.configs import (
     TransferJobConfig,
     config_data,
 )
-from orchestrator.job_types.job import Job, Plan, Resources, canonical
+from orchestrator.job_types.job import Job, Plan, canonical
 from orchestrator.sweep.spec import ExperimentSpec, SweepSpec
 
 
@@ -150,10 +150,6 @@ def experiment_jobs(
     return [train, *fits.values(), evaluate]
 
 
-# A search job only drives Ray Tune; its trials ask for the fit resources themselves.
-SEARCH_DRIVER = Resources(cpus=0.1)
-
-
 def search_job(
     experiment: ExperimentSpec,
     train: Job,
@@ -175,15 +171,13 @@ def search_job(
         target_function=target,
         seed=seed,
         before_masking=experiment.mask_fit.before_masking or None,
-        trial_cpus=experiment.resources.fit.cpus,
-        trial_gpus=experiment.resources.fit.gpus,
     )
     return Job(
         id=job_id("search", config, sections),
         kind="search",
         config=config,
         depends_on=(train.id,),
-        resources=SEARCH_DRIVER,
+        resources=experiment.resources.fit,  # each trial's; the job itself asks for none
         seed=seed,
         **common,
     )

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import signal
 
+import duckdb
+import pandas as pd
+import pyarrow.dataset as ds
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
@@ -78,6 +81,10 @@ def test_every_trial_is_a_parquet_row_and_an_mlflow_child_run(searched):
     assert trials["best"].sum() == 1
     finished = trials[~trials["stopped_early"]]
     assert trials["masked_accuracy"].notna().all()
+    folder = settings.workspace / "artifacts" / "search" / "results" / "search_trials"
+    assert len(pd.read_parquet(folder)) == ds.dataset(folder).count_rows() == TRIALS
+    query = f"select count(*) from read_parquet('{folder}/*')"
+    assert duckdb.connect().execute(query).fetchone() == (TRIALS,)
     assert finished["feasible"].notna().all()
     assert trials[trials["stopped_early"]]["feasible"].isna().all()
     assert set(json.loads(trials["values_json"].iloc[0])) == {
