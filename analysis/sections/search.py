@@ -35,6 +35,35 @@ def search_section(writer: ReportWriter, trials: pd.DataFrame) -> None:
         writer.table(trial_table(group), f"{name}_trials", "Trials of the search")
 
 
+def stopped_within(group: pd.DataFrame) -> list[str]:
+    """Trials the scheduler stopped while their masks were still within the tolerance.
+
+    Masks shrink and lose accuracy as a fit goes on, so a trial that is sparse early often
+    ends outside the tolerance, while one still dense when it was stopped may have ended
+    the sparsest within it: when no finished trial is within the tolerance, these are the
+    settings the scheduler may have cut short.
+    """
+    threshold = group["base_accuracy"] - group["within"]
+    stopped = group[group["stopped_early"] & (group["masked_accuracy"] >= threshold)]
+    return sorted(stopped["trial_id"])
+
+
+def scheduler_advice(group: pd.DataFrame) -> str:
+    """A sentence when the search found nothing within the tolerance but the scheduler
+    stopped trials that were within it; empty otherwise."""
+    best = group[group["best"]].iloc[0]
+    cut = stopped_within(group)
+    if best["feasible"] or not cut:
+        return ""
+    several = len(cut) > 1
+    return (
+        f"{len(cut)} trial{'s' * several} stopped early {'were' if several else 'was'} "
+        "within the tolerance when stopped "
+        f"({', '.join(cut)}): the scheduler may have cut short the setting you want; "
+        "search again with `scheduler: {name: none}` or a larger `grace_steps`."
+    )
+
+
 def chosen_sentence(group: pd.DataFrame) -> str:
     best = group[group["best"]].iloc[0]
     values = ", ".join(
@@ -58,7 +87,8 @@ def chosen_sentence(group: pd.DataFrame) -> str:
         f"{100 * base:.2f}%). {len(group)} trials, {stopped} stopped early"
         + (f", {failed} failed (see the table's error column)" if failed else "")
         + ". "
-        "`orchestrator search-result` prints these values for a sweep file."
+        + (scheduler_advice(group) + " " if scheduler_advice(group) else "")
+        + "`orchestrator search-result` prints these values for a sweep file."
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from analysis.sections.search import scheduler_advice
 from orchestrator.errors import UserError
 
 
@@ -45,12 +46,13 @@ def mask_fit_values(row: Any) -> dict[str, Any]:
 def summary(row: Any, trials: pd.DataFrame) -> str:
     own = trials[trials["search_job_id"] == row["search_job_id"]]
     verdict = "within" if row["feasible"] else "NOT within (no trial was; the most accurate)"
+    advice = scheduler_advice(own)
     return (
         f"# {row['sweep']} / {row['experiment']} (seed {row['seed']}): {row['trial_id']} of "
         f"{len(own)} trials ({int(own['stopped_early'].sum())} stopped early)\n"
         f"# keeps {100 * row['kept_fraction']:.2f}% of the masked weights; masked accuracy on "
         f"{row['target_function']} {row['masked_accuracy']:.4f}, base {row['base_accuracy']:.4f}: "
-        f"{verdict} the tolerance {row['within']:g}"
+        f"{verdict} the tolerance {row['within']:g}" + (f"\n# {advice}" if advice else "")
     )
 
 

@@ -68,6 +68,24 @@ def test_prints_the_sparsest_trial_within_the_tolerance_as_a_mask_fit_block():
 def test_says_plainly_when_no_trial_is_within_the_tolerance():
     text = render(trials(feasible=False))
     assert "NOT within" in text and "trial_0000" in text
+    assert "stopped early" not in text.split("\n")[2]  # no trial was stopped: no advice
+
+
+def test_names_the_trials_a_scheduler_stopped_while_they_were_within_the_tolerance():
+    frame = trials(feasible=False)
+    stopped = frame.iloc[0].to_dict() | {
+        "trial_id": "trial_0002",
+        "stopped_early": True,
+        "masked_accuracy": 1.0,
+        "feasible": None,
+        "best": False,
+        "kept_fraction": 0.5,
+    }
+    frame = pd.concat([frame, pd.DataFrame([stopped])], ignore_index=True)
+    text = render(frame)
+    assert "1 trial stopped early was within the tolerance when stopped (trial_0002)" in text
+    assert "scheduler: {name: none}" in text
+    assert yaml.safe_load(text)["mask_fit"] == {"regularization_weight": 1e-5}
 
 
 def test_writes_one_experiment_per_search_with_a_seed_grid_when_asked():
