@@ -18,6 +18,7 @@ OPERATORS = {
     ">": operator.gt,
     "<": operator.lt,
 }
+BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|>=|<=|=|>|<)\s*(.*?)\s*$")
 
 
@@ -32,8 +33,14 @@ def filter_rows(frame: pd.DataFrame, conditions: list[str]) -> pd.DataFrame:
             raise UserError(
                 f"--where {condition!r}: no column {column!r}; columns: {', '.join(frame.columns)}"
             )
-        value: str | float = raw
-        if pd.api.types.is_numeric_dtype(frame[column]):
+        value: str | float | bool = raw
+        if pd.api.types.is_bool_dtype(frame[column]):
+            if raw.lower() not in BOOLEANS:
+                raise UserError(
+                    f"--where {condition!r}: column {column!r} is true/false, {raw!r} is not"
+                )
+            value = BOOLEANS[raw.lower()]
+        elif pd.api.types.is_numeric_dtype(frame[column]):
             try:
                 value = float(raw)
             except ValueError:

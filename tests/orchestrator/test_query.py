@@ -15,6 +15,7 @@ FRAME = pd.DataFrame(
         "mask_variant": ["full", "inverted", "inverted"],
         "accuracy": [0.9, 0.25, 0.5],
         "seed": [1, 1, 2],
+        "best": [True, False, True],
     }
 )
 
@@ -28,6 +29,8 @@ FRAME = pd.DataFrame(
         (["accuracy<0.5"], [(1, 0.25)]),
         (["mask_variant=inverted", "seed=2"], [(2, 0.5)]),
         (["seed=2.0"], [(2, 0.5)]),  # numeric columns compare as numbers
+        (["best=true"], [(1, 0.9), (2, 0.5)]),  # true/false columns take true, false, 1, 0
+        (["best=False"], [(1, 0.25)]),
     ],
 )
 def test_conditions_keep_the_matching_rows(conditions, seeds_and_accuracies):
@@ -39,7 +42,8 @@ def test_conditions_keep_the_matching_rows(conditions, seeds_and_accuracies):
     "condition, words",
     [
         ("accuracy", "write column=value"),
-        ("layer=0", "no column 'layer'; columns: mask_variant, accuracy, seed"),
+        ("layer=0", "no column 'layer'; columns: mask_variant, accuracy, seed, best"),
+        ("best=maybe", "column 'best' is true/false, 'maybe' is not"),
         ("accuracy>high", "column 'accuracy' is numeric, 'high' is not"),
     ],
 )
@@ -49,11 +53,12 @@ def test_a_bad_condition_is_one_user_error_saying_what_to_write(condition, words
 
 
 def test_rows_render_as_csv_json_or_a_table():
-    assert render(FRAME, "csv").splitlines()[0] == "mask_variant,accuracy,seed"
+    assert render(FRAME, "csv").splitlines()[0] == "mask_variant,accuracy,seed,best"
     assert json.loads(render(FRAME, "json"))[1] == {
         "mask_variant": "inverted",
         "accuracy": 0.25,
         "seed": 1,
+        "best": False,
     }
     assert render(FRAME, "table").split()[:3] == ["mask_variant", "accuracy", "seed"]
 
