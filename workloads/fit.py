@@ -230,9 +230,9 @@ def fit_masks(
     The model is left unchanged. `vectorize` None means: vmap on CUDA, loops elsewhere
     (`mask_step`). `on_step(step)` runs after every step; `extra_metrics(fit index,
     logits)` adds metrics to each logged point (a search's held-out accuracy of the mask
-    so far). Resumed fits must all resume
-    from the same step; each fit with a `checkpointer` saves its own snapshots, and a stop
-    request from any of them saves every fit and raises `LoopInterrupted`.
+    so far). Resumed fits must all resume from the same step; each fit with a
+    `checkpointer` saves its own snapshots, and a stop request from any of them saves every
+    fit and raises `LoopInterrupted`.
     """
     config = _shared_config(requests)
     for request in requests:

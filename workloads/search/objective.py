@@ -8,7 +8,8 @@ Feasible trials (masked accuracy at least the base model's minus the tolerance) 
 `1 - kept_fraction`, in [0, 1]: sparser is better. Infeasible ones score below zero by how
 far their accuracy falls short, so any feasible trial beats every infeasible one and, among
 infeasible trials, the closest to feasible ranks first. ASHA compares trials on this score
-at the fit's logging steps, where the accuracy is the masked accuracy on the training batch.
+at the fit's logging steps, where the accuracy is that of the mask so far on held-out data
+(`trial.py`).
 """
 
 from __future__ import annotations
