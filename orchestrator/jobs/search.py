@@ -6,7 +6,9 @@ steps, so ASHA stops hopeless trials early, and leaves its mask in the store. Wh
 is done, the job writes the `search_trials` table, one MLflow child run per trial, and the
 best trial's mask as its own `mask.safetensors`. The Tune run keeps its state in a folder
 of the job (`tune_folder`), so a driver killed mid-search resumes it without rerunning
-finished trials; a finished search job is skipped like any finished job.
+finished trials; a finished search job is skipped like any finished job. A cancelled sweep
+(`orchestrator cancel`) stops each running trial at its next logging step, as an error
+that Tune's restore runs again, and the job ends stopped, not done.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from orchestrator.job_types.configs import SearchJobConfig, job_config
 from orchestrator.job_types.job import Job, Resources
 from orchestrator.jobs.artifacts import build_task, load_base_model, row_keys
 from orchestrator.jobs.search_tune import run_search
+from orchestrator.stores.checkpoints import stop_requested
+from orchestrator.stores.control import cancel_requested, stop_signal_received
 from orchestrator.stores.keys import MASK_FILE, job_key, jobs_prefix, trial_mask_key
 from orchestrator.stores.results import write_rows
 from orchestrator.stores.store import ArtifactStore, LocalStore, open_store
 from orchestrator.tracking.tracker import Tracker
 from workloads.checkpoint import tensors_to_bytes
 from workloads.evaluate import evaluate
+from workloads.resume import LoopInterrupted
 from workloads.search.objective import TrialResult, best_trial, draw_points, trial_id
 from workloads.search.trial import run_trial, trial_config
 
@@ -56,6 +61,8 @@ def run_search_job(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str
     results = run_search(
         config.search, trial, tune_folder(store, job), "tune", max_steps, resources
     )
+    if cancel_requested(store, job.sweep) or stop_signal_received():
+        raise LoopInterrupted(0)  # the trials stopped; submitting again resumes the search
     if not results:
         raise RuntimeError("the search ran no trial to its first report; see the Tune log")
     best, feasible = best_trial(results, base_accuracy, within)
@@ -124,6 +131,13 @@ class TrialRunner:
         key = trial_mask_key(self.job.sweep, self.job.id, trial_id(index))
         task = build_task(config.task)
         model = load_base_model(store, self.job, config, task)
+        should_stop = stop_requested(store, self.job.sweep)
+
+        def report(metrics: dict[str, float]) -> None:
+            if should_stop():  # an errored trial: the restored search runs it again
+                raise LoopInterrupted(int(metrics["step"]))
+            tune.report(metrics)
+
         run_trial(
             model,
             task,
@@ -132,7 +146,7 @@ class TrialRunner:
             config.seed,
             self.base_accuracy,
             config.search.objective.within,
-            tune.report,
+            report,
             keep=lambda logits: store.put_bytes(key, tensors_to_bytes(logits)),
         )
 

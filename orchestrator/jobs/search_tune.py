@@ -10,6 +10,7 @@ restore: finished trials keep their results and are not run again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,27 +80,29 @@ def run_search(
         (
             _trial_result(result, points, max_steps)
             for result in (grid[i] for i in range(len(grid)))
-            if result.metrics
+            if result.config and INDEX in result.config
         ),
         key=lambda result: result.trial_id,
     )
 
 
 def _trial_result(result: tune.Result, points: list[dict[str, Any]], max_steps: int) -> TrialResult:
+    """A trial's last report; a trial that failed before its first one has no metrics."""
     metrics = result.metrics or {}
     index = int((result.config or {})[INDEX])
     final = bool(metrics.get("final"))
+    steps = int(metrics.get("step", 0))
     error = None if result.error is None else f"{type(result.error).__name__}: {result.error}"
     return TrialResult(
         trial_id=trial_id(index),
         values=dict(points[index]),
-        kept_fraction=float(metrics["kept_fraction"]),
+        kept_fraction=float(metrics.get("kept_fraction", math.nan)),
         masked_accuracy=(
             float(metrics["masked_accuracy"]) if "masked_accuracy" in metrics else None
         ),
-        batch_accuracy=float(metrics["batch_accuracy"]),
-        steps=int(metrics["step"]),
-        stopped_early=not final and error is None and int(metrics["step"]) < max_steps,
+        batch_accuracy=float(metrics.get("batch_accuracy", math.nan)),
+        steps=steps,
+        stopped_early=not final and error is None and steps < max_steps,
         error=None if final else error,
         curve=_curve(result.metrics_dataframe),
     )

@@ -239,3 +239,40 @@ def test_a_bad_search_spec_exits_2_with_one_line(tmp_path, capsys, change, messa
     assert "\n" not in error and "Traceback" not in error, error
     assert error.startswith("error: ") and str(sweep_file) in error, error
     assert message in error, error
+
+
+@pytest.mark.slow
+def test_cancel_stops_a_running_search_and_a_resubmission_finishes_it(tmp_path, ray_cluster):
+    import threading
+    import time
+
+    from orchestrator.stores.control import set_cancelled
+    from orchestrator.stores.store import open_store
+
+    data = search_sweep("cancelsearch", trials=4)
+    data["experiments"][0]["mask_fit"].update(steps=1500, log_every=50)  # ~10 s a trial
+    data["experiments"][0]["search"]["scheduler"] = {"name": "none"}
+    settings = Settings(workspace=tmp_path / "ws", include_dashboard=False).resolved()
+    store = open_store(settings.artifact_root)
+    plan = plan_sweep(SweepSpec.model_validate(data))
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(summary=submit(plan, settings, "ray")))
+    thread.start()
+    search = plan.jobs[1]
+    tune_state = settings.workspace / "artifacts" / "cancelsearch" / "jobs" / search.id / "tune"
+    deadline = time.monotonic() + 180
+    while not list(tune_state.glob("tune/trial_0000/result.json")):  # a trial is fitting
+        assert time.monotonic() < deadline, "no trial ever reported"
+        time.sleep(0.5)
+    set_cancelled(store, "cancelsearch", True)
+    thread.join(timeout=90)
+    assert not thread.is_alive(), "the search did not stop within 90 s of the cancel"
+    summary = result["summary"]
+    assert summary.done == 1 and summary.cancelled == 1  # train done, search stopped
+    assert list(load_tables(settings, "cancelsearch")["runs"]["kind"]) == ["train"]
+
+    again = submit(plan, settings, "ray")  # clears the cancel; Tune reruns the stopped trials
+    assert again.ok and again.skipped == 1 and again.done == 1
+    trials = load_tables(settings, "cancelsearch")["search_trials"]
+    assert sorted(trials["trial_id"]) == [f"trial_{i:04d}" for i in range(4)]
+    assert (trials["steps"] == 1500).all() and trials["error"].isna().all()
