@@ -36,8 +36,9 @@ class RunRow(BaseModel):
     duration_s: float = 0.0
 
 
-class EvaluationRow(BaseModel):
-    """`evaluations`: (model or mask) x evaluated target function -> accuracy, loss."""
+class BaseModelRows(BaseModel):
+    """The columns that open every table of rows computed on one trained base model: where
+    the rows belong in the sweep, and the train job whose model they were computed on."""
 
     sweep: str
     job_id: str = ""  # the job that wrote the row (its part file); filled on write
@@ -45,6 +46,11 @@ class EvaluationRow(BaseModel):
     setting: str
     seed: int
     train_job_id: str
+
+
+class EvaluationRow(BaseModelRows):
+    """`evaluations`: (model or mask) x evaluated target function -> accuracy, loss."""
+
     mask_job_id: str | None = None
     mask_target: str | None = None  # the target function the mask was fitted for
     # none | mask | inverted | inverted_io_kept | random_removal | random_removal_io_kept |
@@ -57,15 +63,9 @@ class EvaluationRow(BaseModel):
     samples: int
 
 
-class MaskLayerRow(BaseModel):
+class MaskLayerRow(BaseModelRows):
     """`mask_layers`: mask x masked tensor -> weights kept, weights in the tensor."""
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     mask_job_id: str
     target_function: str
     target_index: int  # position in the task's target functions; 0 = the control mask
@@ -75,15 +75,9 @@ class MaskLayerRow(BaseModel):
     total: int
 
 
-class MaskOverlapRow(BaseModel):
+class MaskOverlapRow(BaseModelRows):
     """`mask_overlaps`: two masks of one base model x masked tensor -> intersection counts."""
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     function_a: str
     function_b: str
     layer: str
@@ -94,15 +88,9 @@ class MaskOverlapRow(BaseModel):
     total: int
 
 
-class FitCurveRow(BaseModel):
+class FitCurveRow(BaseModelRows):
     """`fit_curves`: a mask fit's metrics at its logging steps (convergence checks)."""
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     mask_job_id: str
     target_function: str
     step: int
@@ -112,19 +100,13 @@ class FitCurveRow(BaseModel):
     batch_accuracy: float
 
 
-class KeepProbabilityRow(BaseModel):
+class KeepProbabilityRow(BaseModelRows):
     """`keep_probability_mass`: the control mask's sigmoid(logits), summarised (claim C15).
 
     Shares of masked weights with keep probability in [0, 0.1], [0.9, 1] and (0.1, 0.9),
     and the 500-bin histogram on [0, 1] as a JSON list of counts (paper's mask histogram).
     """
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     mask_job_id: str
     target_function: str
     mass_low: float
@@ -133,17 +115,11 @@ class KeepProbabilityRow(BaseModel):
     histogram_json: str
 
 
-class ConfusionRow(BaseModel):
+class ConfusionRow(BaseModelRows):
     """`confusions`: classification tasks (CIFAR-10, E5): (base model or mask) x true class x
     predicted class -> share of the true class's evaluation samples; rows sum to 1 per true
     class (classes without samples have no rows)."""
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     mask_target: str | None = None  # None with mask_variant "none": the unmasked base model
     mask_variant: str  # none | mask
     true_class: str
@@ -151,18 +127,12 @@ class ConfusionRow(BaseModel):
     fraction: float
 
 
-class MaskRowRow(BaseModel):
+class MaskRowRow(BaseModelRows):
     """`mask_rows`: tasks that name their output rows (SCAN: one token per row, E3 Fig. 4b):
     mask x row of the output layer (the last masked weight matrix) -> weights kept, kept by
     this mask and the control mask, weights in the row. Removed-per-token % of mask X =
     (control's kept - kept_and_control) / control's kept, from X's and the control's rows."""
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     mask_job_id: str
     mask_target: str
     layer: str
@@ -191,18 +161,12 @@ class TransferSharingRow(BaseModel):
     kept: int
 
 
-class MaskSharingRow(BaseModel):
+class MaskSharingRow(BaseModelRows):
     """`mask_sharing`: non-control mask A x masked tensor j -> kept = #M_A,j, shared =
     #(M_A,j and the union of M_B,j over the other non-control masks B of the same base
     model), weights in the tensor. Shared proportion (paper) = shared / kept; written when a
     base model has two or more non-control masks."""
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     mask_job_id: str
     target_function: str
     target_index: int  # position in the task's target functions (0 = control, never here)
@@ -213,18 +177,12 @@ class MaskSharingRow(BaseModel):
     total: int
 
 
-class OpConfusionRow(BaseModel):
+class OpConfusionRow(BaseModelRows):
     """`op_confusion`: add/mul (E1): (base model or mask variant) x true op x answer match ->
     share of that op's evaluation samples whose 2-digit answer is the sum, the product (each
     counted on its own, so a sample where sum = product mod 100 can count in both) or
     neither."""
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     mask_job_id: str | None = None
     mask_target: str | None = None  # None with mask_variant "none": the unmasked base model
     mask_variant: str  # none | mask | inverted
@@ -256,7 +214,7 @@ class JobExperimentRow(BaseModel):
     pipeline_check: bool | None = None
 
 
-class SearchTrialRow(BaseModel):
+class SearchTrialRow(BaseModelRows):
     """`search_trials`: one trial of a mask-fit search (`search:`) and how it ended.
 
     `values_json` holds the trial's drawn values (`{"mask_fit.<field>": value}`).
@@ -270,12 +228,6 @@ class SearchTrialRow(BaseModel):
     `best` marks the search's choice.
     """
 
-    sweep: str
-    job_id: str = ""  # the job that wrote the row (its part file); filled on write
-    experiment: str
-    setting: str
-    seed: int
-    train_job_id: str
     search_job_id: str
     target_function: str
     trial_id: str

@@ -87,7 +87,8 @@ def load_final_mask(
 
 
 def row_keys(job: Job) -> dict[str, Any]:
-    """The columns every result row of a job starts with: where it belongs in the sweep."""
+    """The columns every result row of a job starts with (`analysis.schema.BaseModelRows`,
+    less the `job_id` filled on write): where it belongs in the sweep."""
     config = job.config
     trained = (
         config.train_job

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.schema import MaskLayerRow, MaskOverlapRow
+from analysis.schema import MaskLayerRow
 from support import claim_rows
 from support.claim_rows import SEEDS
 
@@ -39,26 +39,7 @@ def evaluations(
 def overlaps(input_both: int, hidden_both: int, output_both: int, seeds=SEEDS) -> pd.DataFrame:
     """Five 1000-weight layers, every mask keeps 500; `both` per layer sets the IoU."""
     layer_both = [input_both, hidden_both, hidden_both, hidden_both, output_both]
-    rows = [
-        MaskOverlapRow(
-            sweep="s",
-            experiment=EXPERIMENT,
-            setting="{}",
-            seed=seed,
-            train_job_id=f"train{seed}",
-            function_a="add",
-            function_b="mul",
-            layer=f"{2 * index}.weight",
-            layer_index=index,
-            kept_a=500,
-            kept_b=500,
-            both=both + seed,
-            total=1000,
-        ).model_dump()
-        for seed in seeds
-        for index, both in enumerate(layer_both)
-    ]
-    return pd.DataFrame(rows)
+    return claim_rows.overlaps("add", "mul", layer_both, EXPERIMENT, seeds=seeds)
 
 
 def mask_layers(kept: dict[str, list[int]], setting: str = "{}") -> pd.DataFrame:

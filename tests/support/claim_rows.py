@@ -49,7 +49,12 @@ def evaluations(
 
 
 def overlaps(
-    a: str, b: str, layer_both: list[int], experiment: str = "e", setting: str = "{}"
+    a: str,
+    b: str,
+    layer_both: list[int],
+    experiment: str = "e",
+    setting: str = "{}",
+    seeds: tuple[int, ...] = SEEDS,
 ) -> pd.DataFrame:
     """1000-weight layers in which both masks keep 500; `both` per layer (+ seed) sets IoU."""
     return pd.DataFrame(
@@ -69,7 +74,7 @@ def overlaps(
                 both=both + seed,
                 total=1000,
             ).model_dump()
-            for seed in SEEDS
+            for seed in seeds
             for index, both in enumerate(layer_both)
         ]
     )
