@@ -102,8 +102,7 @@ def search_tradeoff(trials: pd.DataFrame, title: str, path: Path) -> Path:
     trade-off the paper draws for beta, here for one network. Trials stopped early show
     where their unfinished masks were when stopped, as crosses."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    failed = trials["error"].notna() if "error" in trials else False
-    finished = trials[~trials["stopped_early"] & ~failed]
+    finished = trials[~trials["stopped_early"] & trials["error"].isna()]
     stopped = trials[trials["stopped_early"] & trials["masked_accuracy"].notna()]
     base = float(trials["base_accuracy"].iloc[0])
     within = float(trials["within"].iloc[0])

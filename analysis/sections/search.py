@@ -71,7 +71,8 @@ def chosen_sentence(group: pd.DataFrame) -> str:
         for k, v in json.loads(best["values_json"]).items()
     )
     stopped = int(group["stopped_early"].sum())
-    failed = int(group["error"].notna().sum()) if "error" in group else 0
+    failed = int(group["error"].notna().sum())
+    advice = scheduler_advice(group)
     base, within = best["base_accuracy"], best["within"]
     if best["feasible"]:
         verdict = f"the sparsest mask within {within:g} of the base model's accuracy"
@@ -87,7 +88,7 @@ def chosen_sentence(group: pd.DataFrame) -> str:
         f"{100 * base:.2f}%). {len(group)} trials, {stopped} stopped early"
         + (f", {failed} failed (see the table's error column)" if failed else "")
         + ". "
-        + (scheduler_advice(group) + " " if scheduler_advice(group) else "")
+        + (advice + " " if advice else "")
         + "`orchestrator search-result` prints these values for a sweep file."
     )
 
@@ -95,7 +96,7 @@ def chosen_sentence(group: pd.DataFrame) -> str:
 def trial_table(group: pd.DataFrame) -> pd.DataFrame:
     values = pd.DataFrame([json.loads(v) for v in group["values_json"]], index=group.index)
     values.columns = [c.partition(".")[2] for c in values.columns]
-    errors = ["error"] if "error" in group and group["error"].notna().any() else []
+    errors = ["error"] if group["error"].notna().any() else []
     shown = group[
         [
             "trial_id",

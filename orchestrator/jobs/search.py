@@ -30,7 +30,7 @@ from orchestrator.stores.control import cancel_requested, stop_signal_received
 from orchestrator.stores.keys import MASK_FILE, job_key, jobs_prefix, trial_mask_key
 from orchestrator.stores.results import write_rows
 from orchestrator.stores.store import ArtifactStore, LocalStore, open_store
-from orchestrator.tracking.tracker import Tracker
+from orchestrator.tracking.tracker import Tracker, TrialRun
 from workloads.checkpoint import tensors_to_bytes
 from workloads.evaluate import evaluate
 from workloads.resume import LoopInterrupted
@@ -77,15 +77,19 @@ def run_search_job(job: Job, store: ArtifactStore, tracker: Tracker, run_id: str
         job.id,
         [trial_row(job, config, result, base_accuracy, best) for result in results],
     )
-    for result in results:
-        tracker.log_trial_run(
-            run_id,
-            job,
-            result.trial_id,
-            {**result.values, "trial": result.trial_id},
-            result.curve,
-            final_metrics(result),
-        )
+    tracker.log_trial_runs(
+        run_id,
+        job,
+        [
+            TrialRun(
+                result.trial_id,
+                {**result.values, "trial": result.trial_id},
+                result.curve,
+                final_metrics(result),
+            )
+            for result in results
+        ],
+    )
     tracker.set_tags(
         run_id,
         {

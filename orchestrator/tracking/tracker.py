@@ -15,7 +15,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from mlflow.entities import Metric, Param, RunTag
@@ -57,6 +57,15 @@ def unreachable(error: Exception) -> bool:
     return isinstance(error, requests.exceptions.ConnectionError) or any(
         sign in str(error) for sign in UNREACHABLE_SIGNS
     )
+
+
+class TrialRun(NamedTuple):
+    """One search trial as MLflow gets it: its id, params, curve and final metrics."""
+
+    trial: str
+    params: dict[str, Any]
+    history: list[dict[str, float]]
+    final: dict[str, float]
 
 
 class Tracker:
@@ -214,37 +223,37 @@ class Tracker:
             self._send({"op": "log_batch", "run_id": run_id, "tags": tags})
         return run_id
 
-    def log_trial_run(
-        self,
-        job_run_id: str,
-        job: Any,
-        trial: str,
-        params: dict[str, Any],
-        history: list[dict[str, float]],
-        final: dict[str, float],
-    ) -> str | None:
-        """A search trial as a child run of its search job's run (itself a child of the
-        submission): params, curves and final metrics. A trial logged by an earlier,
-        interrupted attempt of the job is not logged twice. None while MLflow is down (the
-        trials are in Parquet all the same)."""
+    def log_trial_runs(self, job_run_id: str, job: Any, trials: list[TrialRun]) -> None:
+        """Each search trial as a child run of its search job's run (itself a child of the
+        submission): params, curves and final metrics. Trials logged by an earlier,
+        interrupted attempt of the job are not logged twice. Nothing while MLflow is down
+        (the trials are in Parquet all the same)."""
         try:
             experiment_id = self.client.get_run(job_run_id).info.experiment_id
-            logged = self.client.search_runs(
-                [experiment_id],
-                filter_string=f"tags.search_job = '{job.id}' and tags.trial = '{trial}'",
-                max_results=1,
-            )
+            logged = {
+                run.data.tags.get("trial")
+                for run in self.client.search_runs(
+                    [experiment_id],
+                    filter_string=f"tags.search_job = '{job.id}'",
+                    max_results=5000,
+                )
+            }
         except Exception as error:
             if not unreachable(error):
                 raise
-            return None
-        if logged:
-            return logged[0].info.run_id
+            return
+        for trial in trials:
+            if trial.trial not in logged:
+                self._log_trial_run(experiment_id, job_run_id, job, trial)
+
+    def _log_trial_run(
+        self, experiment_id: str, job_run_id: str, job: Any, trial: TrialRun
+    ) -> None:
         tags = {
             "mlflow.parentRunId": job_run_id,
             "kind": "trial",
             "search_job": job.id,
-            "trial": trial,
+            "trial": trial.trial,
             "experiment": job.experiment,
             "setting": job.setting,
         }
@@ -252,16 +261,16 @@ class Tracker:
             {
                 "op": "create_run",
                 "experiment_id": experiment_id,
-                "run_name": f"{trial}-{job.id}",
+                "run_name": f"{trial.trial}-{job.id}",
                 "tags": tags,
-                "placeholder": f"offline-{job.id}-{trial}",
+                "placeholder": f"offline-{job.id}-{trial.trial}",
             }
         )
-        self._send({"op": "log_batch", "run_id": run_id, "params": flatten(params)})
-        self.log_history(run_id, history)
-        self.log_metrics(run_id, final, step=int(history[-1]["step"]) if history else 0)
+        self._send({"op": "log_batch", "run_id": run_id, "params": flatten(trial.params)})
+        self.log_history(run_id, trial.history)
+        last_step = int(trial.history[-1]["step"]) if trial.history else 0
+        self.log_metrics(run_id, trial.final, step=last_step)
         self.finish(run_id)
-        return run_id
 
     def log_history(self, run_id: str, history: list[dict[str, float]], prefix: str = "") -> None:
         timestamp = int(time.time() * 1000)
